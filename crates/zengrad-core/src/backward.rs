@@ -1,0 +1,269 @@
+//! The reverse walk: from an output back over the tape, applying each
+//! node's backward rule.
+//!
+//! Both walks visit the nodes in reverse creation order with a loop (never
+//! recursion, so a chain of any length is fine). Since a node's inputs are
+//! always older than the node, every gradient is complete before it is
+//! passed on.
+
+use smallvec::SmallVec;
+
+use crate::ops;
+use crate::{Error, Float, Grads, NodeId, Tensor, Var};
+
+impl<'t, F: Float> Var<'t, F> {
+    /// Computes the gradients of this scalar loss with respect to every
+    /// leaf it depends on: the inputs and the parameters of its tape.
+    ///
+    /// Nothing is recorded: the gradients are plain tensors. The tape is
+    /// left as it was, so backward can run again.
+    ///
+    /// # Errors
+    ///
+    /// Returns [`Error::NotScalar`] when the loss has more than one element
+    /// (use [`Var::backward_with`] to seed it).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use zengrad_core::{Error, Tape, Tensor};
+    /// let tape = Tape::<f64>::new();
+    /// let w = tape.var(Tensor::from([[1.0, 2.0], [3.0, 4.0]]));
+    /// let x = tape.constant(Tensor::from([[1.0], [1.0]]));
+    /// let loss = w.matmul(x)?.square().sum_all(); // (1+2)^2 + (3+4)^2
+    /// assert_eq!(loss.item()?, 58.0);
+    ///
+    /// let grads = loss.backward()?;
+    /// assert_eq!(grads.get(w).unwrap().to_vec(), [6.0, 6.0, 14.0, 14.0]);
+    /// assert!(grads.get(x).is_none()); // a constant has no gradient
+    /// # Ok::<(), Error>(())
+    /// ```
+    pub fn backward(self) -> Result<Grads<F>, Error> {
+        let shape = self.shape();
+        if shape.numel() != 1 {
+            return Err(Error::NotScalar {
+                op: "backward",
+                what: "loss",
+                shape,
+            });
+        }
+        self.backward_from(Tensor::one(F::one(), shape))
+    }
+
+    /// Computes the vector-Jacobian product of this output with `seed`:
+    /// the gradients of `sum(seed * self)` with respect to every leaf.
+    ///
+    /// # Errors
+    ///
+    /// Returns [`Error::ShapeMismatch`] when `seed` does not have this
+    /// var's shape.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use zengrad_core::{Error, Tape, Tensor};
+    /// let tape = Tape::<f64>::new();
+    /// let x = tape.var(Tensor::from([1.0, 2.0]));
+    /// let y = x.square(); // Jacobian diag(2x)
+    /// let grads = y.backward_with(&Tensor::from([1.0, 10.0]))?;
+    /// assert_eq!(grads.get(x).unwrap().to_vec(), [2.0, 40.0]);
+    /// # Ok::<(), Error>(())
+    /// ```
+    pub fn backward_with(self, seed: &Tensor<F>) -> Result<Grads<F>, Error> {
+        let shape = self.shape();
+        if seed.shape() != &shape {
+            return Err(Error::ShapeMismatch {
+                op: "backward",
+                expected: shape,
+                got: seed.shape().clone(),
+            });
+        }
+        self.backward_from(seed.clone())
+    }
+
+    fn backward_from(self, seed: Tensor<F>) -> Result<Grads<F>, Error> {
+        let nodes = self.tape.nodes.borrow();
+        let count = self.id.index() + 1;
+        let mut grads: Vec<Option<Tensor<F>>> = vec![None; count];
+        if nodes[self.id.index()].requires_grad {
+            grads[count - 1] = Some(seed);
+        }
+
+        let mut leaves = Vec::new();
+        for i in (0..count).rev() {
+            let Some(grad_out) = grads[i].take() else {
+                continue;
+            };
+            let node = &nodes[i];
+            if node.inputs.is_empty() {
+                leaves.push((NodeId(i as u32), grad_out));
+                continue;
+            }
+            let inputs: SmallVec<[&Tensor<F>; 3]> = node
+                .inputs
+                .iter()
+                .map(|id| &nodes[id.index()].value)
+                .collect();
+            let needs: SmallVec<[bool; 3]> = node
+                .inputs
+                .iter()
+                .map(|id| nodes[id.index()].requires_grad)
+                .collect();
+            let input_grads = ops::backward(&node.op, &inputs, &node.value, &grad_out, &needs)?;
+            for (id, grad) in node.inputs.iter().zip(input_grads) {
+                if let Some(grad) = grad {
+                    accumulate(&mut grads[id.index()], grad);
+                }
+            }
+        }
+
+        leaves.reverse();
+        let params = self.tape.params.borrow().clone();
+        Ok(Grads::new(self.tape.id(), leaves, params))
+    }
+
+    /// Computes the gradients of this scalar output with respect to `wrt`,
+    /// as vars recorded on the tape: they can be differentiated again, to
+    /// any order (`torch.autograd.grad` with `create_graph=True`).
+    ///
+    /// The vars in `wrt` may be leaves or intermediate results. One that
+    /// the output does not depend on gets a zero gradient.
+    ///
+    /// # Errors
+    ///
+    /// Returns [`Error::NotScalar`] when the output has more than one
+    /// element, and [`Error::ForeignVar`] when a var of `wrt` is on another
+    /// tape.
+    ///
+    /// # Examples: the second derivative of x^3
+    ///
+    /// ```
+    /// # use zengrad_core::{Error, Tape, Tensor};
+    /// let tape = Tape::<f64>::new();
+    /// let x = tape.var(Tensor::scalar(2.0));
+    /// let y = x.powf(3.0);
+    ///
+    /// let dy = y.grad(&[x])?[0]; // 3 x^2, a var on the tape
+    /// assert_eq!(dy.item()?, 12.0);
+    ///
+    /// let d2y = dy.backward()?; // 6 x
+    /// assert_eq!(d2y.get(x).unwrap().item()?, 12.0);
+    /// # Ok::<(), Error>(())
+    /// ```
+    pub fn grad(self, wrt: &[Var<'t, F>]) -> Result<Vec<Var<'t, F>>, Error> {
+        let shape = self.shape();
+        if shape.numel() != 1 {
+            return Err(Error::NotScalar {
+                op: "grad",
+                what: "output",
+                shape,
+            });
+        }
+        let seed = self.tape.constant(Tensor::one(F::one(), shape));
+        self.grad_with(seed, wrt)
+    }
+
+    /// Computes the vector-Jacobian product of this output with `seed`
+    /// with respect to `wrt`, as vars recorded on the tape. The seed is a
+    /// var, so the product is differentiable in it too (a
+    /// Hessian-vector product differentiates through it).
+    ///
+    /// # Errors
+    ///
+    /// Returns [`Error::ShapeMismatch`] when `seed` does not have this
+    /// var's shape, and [`Error::ForeignVar`] when `seed` or a var of
+    /// `wrt` is on another tape.
+    pub fn grad_with(self, seed: Var<'t, F>, wrt: &[Var<'t, F>]) -> Result<Vec<Var<'t, F>>, Error> {
+        self.same_tape("grad", seed)?;
+        for &var in wrt {
+            self.same_tape("grad", var)?;
+        }
+        let shape = self.shape();
+        if seed.shape() != shape {
+            return Err(Error::ShapeMismatch {
+                op: "grad",
+                expected: shape,
+                got: seed.shape(),
+            });
+        }
+
+        let count = self.id.index() + 1;
+        let mut grads: Vec<Option<Var<'t, F>>> = vec![None; count];
+        let mut found: Vec<Option<Var<'t, F>>> = vec![None; wrt.len()];
+        if self.requires_grad() || wrt.contains(&self) {
+            grads[count - 1] = Some(seed);
+        }
+
+        for i in (0..count).rev() {
+            let Some(grad_out) = grads[i].take() else {
+                continue;
+            };
+            for (slot, var) in found.iter_mut().zip(wrt) {
+                if var.id.index() == i {
+                    *slot = Some(grad_out);
+                }
+            }
+            let (op, inputs, needs) = {
+                let nodes = self.tape.nodes.borrow();
+                let node = &nodes[i];
+                let needs: SmallVec<[bool; 3]> = node
+                    .inputs
+                    .iter()
+                    .map(|id| nodes[id.index()].requires_grad)
+                    .collect();
+                (node.op.clone(), node.inputs.clone(), needs)
+            };
+            if inputs.is_empty() {
+                continue;
+            }
+            let inputs: SmallVec<[Var<'t, F>; 3]> = inputs
+                .iter()
+                .map(|&id| Var {
+                    tape: self.tape,
+                    id,
+                })
+                .collect();
+            let refs: SmallVec<[&Var<'t, F>; 3]> = inputs.iter().collect();
+            let out = Var {
+                tape: self.tape,
+                id: NodeId(i as u32),
+            };
+            let input_grads = ops::backward(&op, &refs, &out, &grad_out, &needs)?;
+            for (input, grad) in inputs.iter().zip(input_grads) {
+                if let Some(grad) = grad {
+                    let slot = &mut grads[input.id.index()];
+                    *slot = Some(match slot.take() {
+                        Some(sum) => sum.add(grad)?,
+                        None => grad,
+                    });
+                }
+            }
+        }
+
+        let zeros = |var: &Var<'t, F>| self.tape.constant(Tensor::zeros(var.shape()));
+        Ok(found
+            .iter()
+            .zip(wrt)
+            .map(|(grad, var)| grad.unwrap_or_else(|| zeros(var)))
+            .collect())
+    }
+}
+
+impl<F: Float> PartialEq for Var<'_, F> {
+    fn eq(&self, other: &Self) -> bool {
+        std::ptr::eq(self.tape, other.tape) && self.id == other.id
+    }
+}
+
+/// Adds `grad` into the gradient being summed in `slot`, in place.
+fn accumulate<F: Float>(slot: &mut Option<Tensor<F>>, grad: Tensor<F>) {
+    match slot {
+        None => *slot = Some(grad),
+        Some(sum) => {
+            debug_assert_eq!(sum.shape(), grad.shape(), "internal error: gradient shape");
+            for (acc, &g) in sum.data_mut().iter_mut().zip(grad.data()) {
+                *acc += g;
+            }
+        }
+    }
+}

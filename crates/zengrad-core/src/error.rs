@@ -1,0 +1,164 @@
+//! The one error type of the workspace.
+
+use crate::Shape;
+
+/// Everything that can go wrong in zengrad.
+///
+/// Each variant carries the data of the failure (the operation, what it
+/// expected, what it got), and its message reads
+/// `<op>: expected <this>, got <that>`.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Two shapes that an elementwise operation combines do not broadcast.
+    #[error("{op}: expected shapes that broadcast, got lhs {lhs} and rhs {rhs}")]
+    Broadcast {
+        /// The operation.
+        op: &'static str,
+        /// The left operand's shape.
+        lhs: Shape,
+        /// The right operand's shape.
+        rhs: Shape,
+    },
+
+    /// A shape cannot be broadcast to the requested target, or a gradient
+    /// cannot be summed back to it.
+    #[error("{op}: expected a shape that {from} broadcasts to, got {to}")]
+    BroadcastTo {
+        /// The operation.
+        op: &'static str,
+        /// The input's shape.
+        from: Shape,
+        /// The requested shape.
+        to: Shape,
+    },
+
+    /// The operands of a matrix product do not fit.
+    #[error(
+        "matmul: expected lhs [.., m, k] and rhs [.., k, n] with batch axes that \
+         broadcast, got lhs {lhs} and rhs {rhs}"
+    )]
+    MatMul {
+        /// The left operand's shape, after any transpose the call asked for.
+        lhs: Shape,
+        /// The right operand's shape, after any transpose the call asked for.
+        rhs: Shape,
+    },
+
+    /// A shape was expected and another one was given.
+    #[error("{op}: expected shape {expected}, got {got}")]
+    ShapeMismatch {
+        /// The operation.
+        op: &'static str,
+        /// The shape it needed.
+        expected: Shape,
+        /// The shape it was given.
+        got: Shape,
+    },
+
+    /// A buffer's length does not match the number of elements of a shape.
+    #[error("{op}: expected {expected} elements for shape {shape}, got {got}")]
+    DataLength {
+        /// The operation.
+        op: &'static str,
+        /// The shape.
+        shape: Shape,
+        /// The number of elements of `shape`.
+        expected: usize,
+        /// The length of the buffer.
+        got: usize,
+    },
+
+    /// A reshape to a shape with another number of elements.
+    #[error("reshape: expected a shape of {} elements like {from}, got {to}", from.numel())]
+    Reshape {
+        /// The input's shape.
+        from: Shape,
+        /// The requested shape.
+        to: Shape,
+    },
+
+    /// An axis outside the rank of a tensor.
+    #[error("{op}: expected an axis in -{rank}..{rank}, got {axis}")]
+    Axis {
+        /// The operation.
+        op: &'static str,
+        /// The axis given (negative axes count from the end).
+        axis: isize,
+        /// The rank of the tensor.
+        rank: usize,
+    },
+
+    /// An axis order that is not a permutation of the axes.
+    #[error("permute: expected a permutation of 0..{rank}, got {order:?}")]
+    Permutation {
+        /// The order given.
+        order: Vec<usize>,
+        /// The rank of the tensor.
+        rank: usize,
+    },
+
+    /// A range that does not fit inside an axis.
+    #[error("{op}: expected a range within 0..{size} on axis {axis}, got {start}..{end}")]
+    Range {
+        /// The operation.
+        op: &'static str,
+        /// The axis.
+        axis: usize,
+        /// The start of the range given.
+        start: usize,
+        /// The end of the range given.
+        end: usize,
+        /// The size of the axis.
+        size: usize,
+    },
+
+    /// An index past the end of an axis.
+    #[error("{op}: expected indices below {size} (the size of axis {axis}), got {index}")]
+    Index {
+        /// The operation.
+        op: &'static str,
+        /// The axis.
+        axis: usize,
+        /// The index given.
+        index: usize,
+        /// The size of the axis.
+        size: usize,
+    },
+
+    /// An operation that needs at least one input was given none.
+    #[error("{op}: expected at least one input, got none")]
+    Empty {
+        /// The operation.
+        op: &'static str,
+    },
+
+    /// A scalar was needed and a tensor of another shape was given.
+    #[error("{op}: expected a scalar {what} (shape []), got {shape}")]
+    NotScalar {
+        /// The operation.
+        op: &'static str,
+        /// What the scalar stands for, such as "loss".
+        what: &'static str,
+        /// The shape given.
+        shape: Shape,
+    },
+
+    /// Vars of two different tapes were combined.
+    #[error("{op}: expected vars of one tape, got vars of two tapes")]
+    ForeignVar {
+        /// The operation.
+        op: &'static str,
+    },
+
+    /// A numeric argument outside its domain.
+    #[error("{op}: expected {expected}, got {got}")]
+    Argument {
+        /// The operation.
+        op: &'static str,
+        /// What the argument must be, such as "a positive step".
+        expected: &'static str,
+        /// The value given.
+        got: f64,
+    },
+}

@@ -1,0 +1,4 @@
+//! Optimizers and learning-rate schedules for zengrad.
+#![deny(missing_docs)]
+
+pub use zengrad_core as core;

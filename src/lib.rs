@@ -1,0 +1,18 @@
+//! zengrad: automatic differentiation for tensors in Rust.
+//!
+//! This crate gathers the workspace: the core (tensors, the tape, reverse
+//! mode and gradients of gradients) at its root, and the layers and the
+//! optimizers as the modules [`nn`] and [`optim`].
+#![deny(missing_docs)]
+
+pub use zengrad_core::*;
+
+/// Layers, activations and losses.
+pub mod nn {
+    pub use zengrad_nn::*;
+}
+
+/// Optimizers and learning-rate schedules.
+pub mod optim {
+    pub use zengrad_optim::*;
+}
