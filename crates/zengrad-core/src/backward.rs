@@ -8,7 +8,7 @@
 
 use smallvec::SmallVec;
 
-use crate::ops;
+use crate::ops::{self, scalar::Scalar};
 use crate::{Error, Float, Grads, NodeId, Tensor, Var};
 
 impl<'t, F: Float> Var<'t, F> {
@@ -84,35 +84,69 @@ impl<'t, F: Float> Var<'t, F> {
     fn backward_from(self, seed: Tensor<F>) -> Result<Grads<F>, Error> {
         let nodes = self.tape.nodes.borrow();
         let count = self.id.index() + 1;
-        let mut grads: Vec<Option<Tensor<F>>> = vec![None; count];
+        let mut grads: Vec<Slot<F>> = Vec::with_capacity(count);
+        grads.resize_with(count, || Slot::Empty);
         if nodes[self.id.index()].requires_grad {
-            grads[count - 1] = Some(seed);
+            grads[count - 1] = Slot::Tensor(Box::new(seed));
         }
 
         let mut leaves = Vec::new();
         for i in (0..count).rev() {
-            let Some(grad_out) = grads[i].take() else {
-                continue;
-            };
-            let node = &nodes[i];
-            if node.inputs.is_empty() {
-                leaves.push((NodeId(i as u32), grad_out));
+            let slot = std::mem::replace(&mut grads[i], Slot::Empty);
+            if let Slot::Empty = slot {
                 continue;
             }
-            let inputs: SmallVec<[&Tensor<F>; 3]> = node
-                .inputs
+            let node = &nodes[i];
+            if node.inputs.is_empty() {
+                leaves.push((NodeId(i as u32), slot.into_tensor()));
+                continue;
+            }
+
+            // A node whose values all have shape [] runs its rule on bare
+            // numbers: the same rule, without shapes or buffers.
+            let ids = node.inputs.as_slice();
+            if let (Some(out), true) = (node.value.scalar(), ids.len() <= 3) {
+                let mut values = [Scalar(F::zero()); 3];
+                let mut needs = [false; 3];
+                let mut scalar = true;
+                for (k, id) in ids.iter().enumerate() {
+                    let input = &nodes[id.index()];
+                    match input.value.scalar() {
+                        Some(value) => values[k] = Scalar(value),
+                        None => scalar = false,
+                    }
+                    needs[k] = input.requires_grad;
+                }
+                if scalar {
+                    let refs = [&values[0], &values[1], &values[2]];
+                    let (out, grad_out) = (Scalar(out), Scalar(slot.item()));
+                    let n = ids.len();
+                    let input_grads =
+                        ops::backward(&node.op, &refs[..n], &out, &grad_out, &needs[..n])?;
+                    for (id, grad) in ids.iter().zip(input_grads) {
+                        if let Some(grad) = grad {
+                            grads[id.index()].add_scalar(grad.0);
+                        }
+                    }
+                    continue;
+                }
+            }
+
+            let grad_out = slot.into_tensor();
+            let values: SmallVec<[Tensor<F>; 3]> = ids
                 .iter()
-                .map(|id| &nodes[id.index()].value)
+                .map(|id| nodes[id.index()].value.to_tensor())
                 .collect();
-            let needs: SmallVec<[bool; 3]> = node
-                .inputs
+            let inputs: SmallVec<[&Tensor<F>; 3]> = values.iter().collect();
+            let needs: SmallVec<[bool; 3]> = ids
                 .iter()
                 .map(|id| nodes[id.index()].requires_grad)
                 .collect();
-            let input_grads = ops::backward(&node.op, &inputs, &node.value, &grad_out, &needs)?;
-            for (id, grad) in node.inputs.iter().zip(input_grads) {
+            let out = node.value.to_tensor();
+            let input_grads = ops::backward(&node.op, &inputs, &out, &grad_out, &needs)?;
+            for (id, grad) in ids.iter().zip(input_grads) {
                 if let Some(grad) = grad {
-                    accumulate(&mut grads[id.index()], grad);
+                    grads[id.index()].add_tensor(grad);
                 }
             }
         }
@@ -255,15 +289,54 @@ impl<F: Float> PartialEq for Var<'_, F> {
     }
 }
 
-/// Adds `grad` into the gradient being summed in `slot`, in place.
-fn accumulate<F: Float>(slot: &mut Option<Tensor<F>>, grad: Tensor<F>) {
-    match slot {
-        None => *slot = Some(grad),
-        Some(sum) => {
-            debug_assert_eq!(sum.shape(), grad.shape(), "internal error: gradient shape");
-            for (acc, &g) in sum.data_mut().iter_mut().zip(grad.data()) {
-                *acc += g;
+/// A gradient being summed during the walk: none yet, a bare number for a
+/// value of shape `[]`, or a tensor.
+///
+/// A tensor is boxed to keep a slot small: the walk keeps one per node.
+enum Slot<F: Float> {
+    Empty,
+    Scalar(F),
+    Tensor(Box<Tensor<F>>),
+}
+
+impl<F: Float> Slot<F> {
+    /// Adds a gradient of shape `[]`.
+    fn add_scalar(&mut self, grad: F) {
+        match self {
+            Slot::Empty => *self = Slot::Scalar(grad),
+            Slot::Scalar(sum) => *sum += grad,
+            Slot::Tensor(sum) => sum.data_mut()[0] += grad,
+        }
+    }
+
+    /// Adds a gradient tensor, in place when the sum is a tensor already.
+    fn add_tensor(&mut self, grad: Tensor<F>) {
+        match self {
+            Slot::Empty => *self = Slot::Tensor(Box::new(grad)),
+            Slot::Scalar(sum) => *self = Slot::Tensor(Box::new(grad.add_scalar(*sum))),
+            Slot::Tensor(sum) => {
+                debug_assert_eq!(sum.shape(), grad.shape(), "internal error: gradient shape");
+                for (acc, &g) in sum.data_mut().iter_mut().zip(grad.data()) {
+                    *acc += g;
+                }
             }
+        }
+    }
+
+    /// The value of a gradient of one element.
+    fn item(&self) -> F {
+        match self {
+            Slot::Empty => F::zero(),
+            Slot::Scalar(value) => *value,
+            Slot::Tensor(tensor) => tensor.data()[0],
+        }
+    }
+
+    fn into_tensor(self) -> Tensor<F> {
+        match self {
+            Slot::Empty => Tensor::scalar(F::zero()),
+            Slot::Scalar(value) => Tensor::scalar(value),
+            Slot::Tensor(tensor) => *tensor,
         }
     }
 }

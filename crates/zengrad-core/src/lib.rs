@@ -64,6 +64,7 @@ mod var;
 pub use error::Error;
 pub use float::Float;
 pub use grads::Grads;
+pub use ops::Op;
 pub use param::{Param, ParamId};
 pub use shape::Shape;
 pub use tape::{Node, NodeId, Tape, Var};

@@ -1,45 +1,80 @@
 //! Shapes and NumPy broadcasting.
 
 use std::fmt;
+use std::hash::{Hash, Hasher};
 use std::ops::Deref;
+use std::sync::Arc;
 
 use smallvec::SmallVec;
 
 use crate::Error;
 
+/// How many axes a shape stores inline.
+const INLINE: usize = 5;
+
 /// The sizes of a tensor's axes, outermost first; `[]` for a scalar.
 ///
-/// Up to four axes are stored inline, so the shapes of scalars, vectors and
-/// matrices never allocate.
-#[derive(Clone, PartialEq, Eq, Hash, Default)]
-pub struct Shape(SmallVec<[usize; 4]>);
+/// Up to five axes are stored inline, so that making or copying the shape
+/// of a scalar, a vector or a batch of matrices never allocates: every
+/// recorded op copies shapes, and this keeps a scalar op cheap.
+#[derive(Clone)]
+pub struct Shape(Dims);
+
+#[derive(Clone)]
+enum Dims {
+    Inline { rank: u8, dims: [usize; INLINE] },
+    Heap(Arc<[usize]>),
+}
 
 impl Shape {
     /// Returns the shape of a scalar, `[]`.
     pub fn scalar() -> Shape {
-        Shape(SmallVec::new())
+        Shape(Dims::Inline {
+            rank: 0,
+            dims: [0; INLINE],
+        })
+    }
+
+    /// Makes a shape from its sizes.
+    fn from_dims(sizes: &[usize]) -> Shape {
+        if sizes.len() <= INLINE {
+            let mut dims = [0; INLINE];
+            dims[..sizes.len()].copy_from_slice(sizes);
+            Shape(Dims::Inline {
+                rank: sizes.len() as u8,
+                dims,
+            })
+        } else {
+            Shape(Dims::Heap(Arc::from(sizes)))
+        }
     }
 
     /// Returns the sizes as a slice.
     pub fn dims(&self) -> &[usize] {
-        &self.0
+        match &self.0 {
+            Dims::Inline { rank, dims } => &dims[..*rank as usize],
+            Dims::Heap(dims) => dims,
+        }
     }
 
     /// Returns the number of axes.
     pub fn rank(&self) -> usize {
-        self.0.len()
+        match &self.0 {
+            Dims::Inline { rank, .. } => *rank as usize,
+            Dims::Heap(dims) => dims.len(),
+        }
     }
 
     /// Returns the number of elements: the product of the sizes (1 for `[]`).
     pub fn numel(&self) -> usize {
-        self.0.iter().product()
+        self.dims().iter().product()
     }
 
     /// Returns the row-major strides, in elements.
     pub fn strides(&self) -> SmallVec<[usize; 4]> {
         let mut strides: SmallVec<[usize; 4]> = SmallVec::from_elem(1, self.rank());
         for axis in (0..self.rank().saturating_sub(1)).rev() {
-            strides[axis] = strides[axis + 1] * self.0[axis + 1];
+            strides[axis] = strides[axis + 1] * self[axis + 1];
         }
         strides
     }
@@ -65,7 +100,7 @@ impl Shape {
             return Ok(lhs.clone());
         }
         let rank = lhs.rank().max(rhs.rank());
-        let mut dims = SmallVec::from_elem(1, rank);
+        let mut dims: SmallVec<[usize; 8]> = SmallVec::from_elem(1, rank);
         for (i, dim) in dims.iter_mut().enumerate() {
             let a = lhs.dim_from_end(rank - 1 - i);
             let b = rhs.dim_from_end(rank - 1 - i);
@@ -82,7 +117,7 @@ impl Shape {
                 }
             };
         }
-        Ok(Shape(dims))
+        Ok(Shape::from_dims(&dims))
     }
 
     /// Returns whether a tensor of this shape broadcasts to `target`.
@@ -97,7 +132,7 @@ impl Shape {
     /// The size of the axis `i` places from the end, 1 past the first axis.
     fn dim_from_end(&self, i: usize) -> usize {
         if i < self.rank() {
-            self.0[self.rank() - 1 - i]
+            self[self.rank() - 1 - i]
         } else {
             1
         }
@@ -110,7 +145,7 @@ impl Shape {
         let offset = target.rank() - self.rank();
         (0..target.rank())
             .map(|axis| {
-                if axis < offset || self.0[axis - offset] == 1 {
+                if axis < offset || self[axis - offset] == 1 {
                     0
                 } else {
                     own[axis - offset]
@@ -121,9 +156,9 @@ impl Shape {
 
     /// Returns this shape with `axis` set to `size`.
     pub(crate) fn with_dim(&self, axis: usize, size: usize) -> Shape {
-        let mut dims = self.0.clone();
+        let mut dims: SmallVec<[usize; 8]> = SmallVec::from_slice(self);
         dims[axis] = size;
-        Shape(dims)
+        Shape::from_dims(&dims)
     }
 }
 
@@ -131,25 +166,25 @@ impl Deref for Shape {
     type Target = [usize];
 
     fn deref(&self) -> &[usize] {
-        &self.0
+        self.dims()
     }
 }
 
 impl From<&[usize]> for Shape {
     fn from(dims: &[usize]) -> Shape {
-        Shape(SmallVec::from_slice(dims))
+        Shape::from_dims(dims)
     }
 }
 
 impl From<Vec<usize>> for Shape {
     fn from(dims: Vec<usize>) -> Shape {
-        Shape(SmallVec::from_vec(dims))
+        Shape::from_dims(&dims)
     }
 }
 
 impl<const N: usize> From<[usize; N]> for Shape {
     fn from(dims: [usize; N]) -> Shape {
-        Shape(SmallVec::from_slice(&dims))
+        Shape::from_dims(&dims)
     }
 }
 
@@ -161,13 +196,34 @@ impl From<&Shape> for Shape {
 
 impl FromIterator<usize> for Shape {
     fn from_iter<I: IntoIterator<Item = usize>>(iter: I) -> Shape {
-        Shape(iter.into_iter().collect())
+        let dims: SmallVec<[usize; 8]> = iter.into_iter().collect();
+        Shape::from_dims(&dims)
+    }
+}
+
+impl PartialEq for Shape {
+    fn eq(&self, other: &Shape) -> bool {
+        self.dims() == other.dims()
+    }
+}
+
+impl Eq for Shape {}
+
+impl Hash for Shape {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.dims().hash(state);
+    }
+}
+
+impl Default for Shape {
+    fn default() -> Shape {
+        Shape::scalar()
     }
 }
 
 impl fmt::Display for Shape {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:?}", self.0.as_slice())
+        write!(f, "{:?}", self.dims())
     }
 }
 

@@ -26,9 +26,53 @@ impl NodeId {
 #[derive(Clone, Debug)]
 pub struct Node<F: Float> {
     pub(crate) op: Op<F>,
-    pub(crate) inputs: SmallVec<[NodeId; 2]>,
-    pub(crate) value: Tensor<F>,
+    pub(crate) inputs: SmallVec<[NodeId; 4]>,
+    pub(crate) value: Value<F>,
     pub(crate) requires_grad: bool,
+}
+
+/// A node's value: a bare number for shape `[]`, a boxed tensor otherwise.
+///
+/// Keeping a scalar unboxed and a tensor behind one pointer keeps a node
+/// small (a few dozen bytes), which is what a graph of scalars costs in
+/// memory traffic.
+#[derive(Clone, Debug)]
+pub(crate) enum Value<F: Float> {
+    Scalar(F),
+    Tensor(Box<Tensor<F>>),
+}
+
+impl<F: Float> Value<F> {
+    pub(crate) fn new(tensor: Tensor<F>) -> Value<F> {
+        if tensor.rank() == 0 {
+            Value::Scalar(tensor.data()[0])
+        } else {
+            Value::Tensor(Box::new(tensor))
+        }
+    }
+
+    /// Returns the value as a tensor (a cheap clone: buffers are shared).
+    pub(crate) fn to_tensor(&self) -> Tensor<F> {
+        match self {
+            Value::Scalar(value) => Tensor::scalar(*value),
+            Value::Tensor(tensor) => (**tensor).clone(),
+        }
+    }
+
+    /// Returns the number, for a value of shape `[]`.
+    pub(crate) fn scalar(&self) -> Option<F> {
+        match self {
+            Value::Scalar(value) => Some(*value),
+            Value::Tensor(_) => None,
+        }
+    }
+
+    pub(crate) fn shape(&self) -> Shape {
+        match self {
+            Value::Scalar(_) => Shape::scalar(),
+            Value::Tensor(tensor) => tensor.shape().clone(),
+        }
+    }
 }
 
 impl<F: Float> Node<F> {
@@ -43,9 +87,14 @@ impl<F: Float> Node<F> {
         &self.inputs
     }
 
-    /// Returns the node's value.
-    pub fn value(&self) -> &Tensor<F> {
-        &self.value
+    /// Returns the node's value (a cheap clone: buffers are shared).
+    pub fn value(&self) -> Tensor<F> {
+        self.value.to_tensor()
+    }
+
+    /// Returns the shape of the node's value.
+    pub fn shape(&self) -> Shape {
+        self.value.shape()
     }
 
     /// Returns whether a gradient flows into this node: it is a var or a
@@ -187,7 +236,7 @@ impl<F: Float> Tape<F> {
     }
 
     fn leaf(&self, value: Tensor<F>, requires_grad: bool) -> Var<'_, F> {
-        let id = self.push(Op::Leaf, SmallVec::new(), value, requires_grad);
+        let id = self.push(Op::Leaf, SmallVec::new(), Value::new(value), requires_grad);
         Var { tape: self, id }
     }
 
@@ -195,8 +244,8 @@ impl<F: Float> Tape<F> {
     pub(crate) fn push(
         &self,
         op: Op<F>,
-        inputs: SmallVec<[NodeId; 2]>,
-        value: Tensor<F>,
+        inputs: SmallVec<[NodeId; 4]>,
+        value: Value<F>,
         requires_grad: bool,
     ) -> NodeId {
         let mut nodes = self.nodes.borrow_mut();
@@ -272,15 +321,12 @@ impl<'t, F: Float> Var<'t, F> {
 
     /// Returns the value (a cheap clone: the buffer is shared).
     pub fn value(self) -> Tensor<F> {
-        self.tape.nodes.borrow()[self.id.index()].value.clone()
+        self.tape.nodes.borrow()[self.id.index()].value.to_tensor()
     }
 
     /// Returns the shape of the value.
     pub fn shape(self) -> Shape {
-        self.tape.nodes.borrow()[self.id.index()]
-            .value
-            .shape()
-            .clone()
+        self.tape.nodes.borrow()[self.id.index()].value.shape()
     }
 
     /// Returns the value of a one-element var, such as a loss.
@@ -289,7 +335,11 @@ impl<'t, F: Float> Var<'t, F> {
     ///
     /// Returns [`Error::NotScalar`] when the var has more than one element.
     pub fn item(self) -> Result<F, Error> {
-        self.tape.nodes.borrow()[self.id.index()].value.item()
+        let nodes = self.tape.nodes.borrow();
+        match &nodes[self.id.index()].value {
+            Value::Scalar(value) => Ok(*value),
+            Value::Tensor(tensor) => tensor.item(),
+        }
     }
 
     /// Returns whether a gradient flows into this var.

@@ -9,14 +9,57 @@ use smallvec::{SmallVec, smallvec};
 use crate::ops::layout::{check_indices, check_permutation, check_range, swap_order, unsqueezed};
 use crate::ops::matmul::vector_shapes;
 use crate::ops::reduce::reduced_count;
-use crate::ops::{Op, Ops, all_axes, axes_mask};
+use crate::ops::{Op, Ops, all_axes, arith, axes_mask, unary};
 use crate::shape::resolve_axis;
+use crate::tape::Value;
 use crate::{Error, Float, NodeId, Shape, Tensor, Var};
 
 // The fallible `add`, `sub`, `mul`, `div` stand beside the operators on
 // purpose: the operators panic on bad shapes, these return the error.
 #[allow(clippy::should_implement_trait)]
 impl<'t, F: Float> Var<'t, F> {
+    /// Records an elementwise op of one input, computed by `f` on each
+    /// element; a scalar is computed without making a tensor.
+    fn map(self, op: Op<F>, f: impl Fn(F) -> F) -> Var<'t, F> {
+        let (value, requires_grad) = {
+            let nodes = self.tape.nodes.borrow();
+            let node = &nodes[self.id.index()];
+            let value = match &node.value {
+                Value::Scalar(x) => Value::Scalar(f(*x)),
+                Value::Tensor(x) => Value::new(x.map(f)),
+            };
+            (value, node.requires_grad)
+        };
+        self.push_unary(op, value, requires_grad)
+    }
+
+    /// Records an elementwise op of two inputs with broadcasting, computed
+    /// by `f` on each pair; two scalars are combined without tensors.
+    fn zip(
+        self,
+        name: &'static str,
+        rhs: Var<'t, F>,
+        op: Op<F>,
+        f: impl Fn(F, F) -> F,
+    ) -> Result<Var<'t, F>, Error> {
+        self.same_tape(name, rhs)?;
+        let (value, requires_grad) = {
+            let nodes = self.tape.nodes.borrow();
+            let (a, b) = (&nodes[self.id.index()], &nodes[rhs.id.index()]);
+            let value = match (&a.value, &b.value) {
+                (Value::Scalar(x), Value::Scalar(y)) => Value::Scalar(f(*x, *y)),
+                (x, y) => Value::new(x.to_tensor().zip_with(&y.to_tensor(), name, f)?),
+            };
+            (value, a.requires_grad || b.requires_grad)
+        };
+        let inputs = SmallVec::from_buf_and_len([self.id, rhs.id, rhs.id, rhs.id], 2);
+        let id = self.tape.push(op, inputs, value, requires_grad);
+        Ok(Var {
+            tape: self.tape,
+            id,
+        })
+    }
+
     /// Records an op of one input whose forward cannot fail.
     fn unary(self, op: Op<F>, forward: impl FnOnce(&Tensor<F>) -> Tensor<F>) -> Var<'t, F> {
         self.try_unary(op, |x| Ok(forward(x)))
@@ -32,30 +75,38 @@ impl<'t, F: Float> Var<'t, F> {
         let (value, requires_grad) = {
             let nodes = self.tape.nodes.borrow();
             let node = &nodes[self.id.index()];
-            (forward(&node.value)?, node.requires_grad)
+            (forward(&node.value.to_tensor())?, node.requires_grad)
         };
-        let id = self.tape.push(op, smallvec![self.id], value, requires_grad);
-        Ok(Var {
+        Ok(self.push_unary(op, Value::new(value), requires_grad))
+    }
+
+    fn push_unary(self, op: Op<F>, value: Value<F>, requires_grad: bool) -> Var<'t, F> {
+        let inputs = SmallVec::from_buf_and_len([self.id; 4], 1);
+        let id = self.tape.push(op, inputs, value, requires_grad);
+        Var {
             tape: self.tape,
             id,
-        })
+        }
     }
 
     /// Records an op of several inputs, all on this var's tape.
     fn record(
         tape: &'t crate::Tape<F>,
         op: Op<F>,
-        inputs: SmallVec<[NodeId; 2]>,
+        inputs: SmallVec<[NodeId; 4]>,
         forward: impl FnOnce(&[&Tensor<F>]) -> Result<Tensor<F>, Error>,
     ) -> Result<Var<'t, F>, Error> {
         let (value, requires_grad) = {
             let nodes = tape.nodes.borrow();
-            let values: SmallVec<[&Tensor<F>; 3]> =
-                inputs.iter().map(|id| &nodes[id.index()].value).collect();
+            let values: SmallVec<[Tensor<F>; 3]> = inputs
+                .iter()
+                .map(|id| nodes[id.index()].value.to_tensor())
+                .collect();
+            let refs: SmallVec<[&Tensor<F>; 3]> = values.iter().collect();
             let requires_grad = inputs.iter().any(|id| nodes[id.index()].requires_grad);
-            (forward(&values)?, requires_grad)
+            (forward(&refs)?, requires_grad)
         };
-        let id = tape.push(op, inputs, value, requires_grad);
+        let id = tape.push(op, inputs, Value::new(value), requires_grad);
         Ok(Var { tape, id })
     }
 
@@ -68,9 +119,8 @@ impl<'t, F: Float> Var<'t, F> {
         forward: impl FnOnce(&Tensor<F>, &Tensor<F>) -> Result<Tensor<F>, Error>,
     ) -> Result<Var<'t, F>, Error> {
         self.same_tape(name, rhs)?;
-        Var::record(self.tape, op, smallvec![self.id, rhs.id], |v| {
-            forward(v[0], v[1])
-        })
+        let inputs = SmallVec::from_buf_and_len([self.id, rhs.id, rhs.id, rhs.id], 2);
+        Var::record(self.tape, op, inputs, |v| forward(v[0], v[1]))
     }
 
     /// Adds element by element with broadcasting; see [`Tensor::add`].
@@ -93,7 +143,7 @@ impl<'t, F: Float> Var<'t, F> {
     /// # Ok::<(), Error>(())
     /// ```
     pub fn add(self, rhs: Var<'t, F>) -> Result<Var<'t, F>, Error> {
-        self.binary("add", rhs, Op::Add, Tensor::add)
+        self.zip("add", rhs, Op::Add, |a, b| a + b)
     }
 
     /// Subtracts element by element with broadcasting; see [`Tensor::sub`].
@@ -102,7 +152,7 @@ impl<'t, F: Float> Var<'t, F> {
     ///
     /// As [`Var::add`].
     pub fn sub(self, rhs: Var<'t, F>) -> Result<Var<'t, F>, Error> {
-        self.binary("sub", rhs, Op::Sub, Tensor::sub)
+        self.zip("sub", rhs, Op::Sub, |a, b| a - b)
     }
 
     /// Multiplies element by element with broadcasting; see [`Tensor::mul`].
@@ -124,7 +174,7 @@ impl<'t, F: Float> Var<'t, F> {
     /// # Ok::<(), Error>(())
     /// ```
     pub fn mul(self, rhs: Var<'t, F>) -> Result<Var<'t, F>, Error> {
-        self.binary("mul", rhs, Op::Mul, Tensor::mul)
+        self.zip("mul", rhs, Op::Mul, |a, b| a * b)
     }
 
     /// Divides element by element with broadcasting; see [`Tensor::div`].
@@ -133,17 +183,17 @@ impl<'t, F: Float> Var<'t, F> {
     ///
     /// As [`Var::add`].
     pub fn div(self, rhs: Var<'t, F>) -> Result<Var<'t, F>, Error> {
-        self.binary("div", rhs, Op::Div, Tensor::div)
+        self.zip("div", rhs, Op::Div, |a, b| a / b)
     }
 
     /// Negates every element.
     pub fn neg(self) -> Var<'t, F> {
-        self.unary(Op::Neg, Tensor::neg)
+        self.map(Op::Neg, |x| -x)
     }
 
     /// Adds the constant `c` to every element.
     pub fn add_scalar(self, c: F) -> Var<'t, F> {
-        self.unary(Op::AddScalar(c), |x| x.add_scalar(c))
+        self.map(Op::AddScalar(c), |x| x + c)
     }
 
     /// Subtracts the constant `c` from every element.
@@ -153,7 +203,7 @@ impl<'t, F: Float> Var<'t, F> {
 
     /// Multiplies every element by the constant `c`.
     pub fn mul_scalar(self, c: F) -> Var<'t, F> {
-        self.unary(Op::MulScalar(c), |x| x.mul_scalar(c))
+        self.map(Op::MulScalar(c), |x| x * c)
     }
 
     /// Divides every element by the constant `c` (as a product with
@@ -175,7 +225,7 @@ impl<'t, F: Float> Var<'t, F> {
     /// # Ok::<(), Error>(())
     /// ```
     pub fn powf(self, p: F) -> Var<'t, F> {
-        self.unary(Op::Powf(p), |x| x.powf(p))
+        self.map(Op::Powf(p), |x| arith::power(x, p))
     }
 
     /// Squares every element: `powf(2)`.
@@ -185,33 +235,33 @@ impl<'t, F: Float> Var<'t, F> {
 
     /// Computes `e ^ x`; the gradient is `grad_out * e ^ x`.
     pub fn exp(self) -> Var<'t, F> {
-        self.unary(Op::Exp, Tensor::exp)
+        self.map(Op::Exp, F::exp)
     }
 
     /// Computes the natural logarithm; the gradient is `grad_out / x`.
     pub fn log(self) -> Var<'t, F> {
-        self.unary(Op::Log, Tensor::log)
+        self.map(Op::Log, F::ln)
     }
 
     /// Computes the square root; the gradient is `grad_out / (2 sqrt(x))`.
     pub fn sqrt(self) -> Var<'t, F> {
-        self.unary(Op::Sqrt, Tensor::sqrt)
+        self.map(Op::Sqrt, F::sqrt)
     }
 
     /// Computes the sine; the gradient is `grad_out * cos(x)`.
     pub fn sin(self) -> Var<'t, F> {
-        self.unary(Op::Sin, Tensor::sin)
+        self.map(Op::Sin, F::sin)
     }
 
     /// Computes the cosine; the gradient is `-grad_out * sin(x)`.
     pub fn cos(self) -> Var<'t, F> {
-        self.unary(Op::Cos, Tensor::cos)
+        self.map(Op::Cos, F::cos)
     }
 
     /// Computes the hyperbolic tangent; the gradient is
     /// `grad_out * (1 - tanh(x)^2)`.
     pub fn tanh(self) -> Var<'t, F> {
-        self.unary(Op::Tanh, Tensor::tanh)
+        self.map(Op::Tanh, F::tanh)
     }
 
     /// Computes the logistic function without overflow (see
@@ -229,25 +279,25 @@ impl<'t, F: Float> Var<'t, F> {
     /// # Ok::<(), Error>(())
     /// ```
     pub fn sigmoid(self) -> Var<'t, F> {
-        self.unary(Op::Sigmoid, Tensor::sigmoid)
+        self.map(Op::Sigmoid, unary::sigmoid)
     }
 
     /// Computes `max(x, 0)`; the gradient is `grad_out` where `x > 0` and 0
     /// elsewhere, including at `x = 0` (as PyTorch).
     pub fn relu(self) -> Var<'t, F> {
-        self.unary(Op::Relu, Tensor::relu)
+        self.map(Op::Relu, unary::relu)
     }
 
     /// Computes `|x|`; the gradient is `grad_out * sign(x)`, 0 at `x = 0`
     /// (as PyTorch).
     pub fn abs(self) -> Var<'t, F> {
-        self.unary(Op::Abs, Tensor::abs)
+        self.map(Op::Abs, F::abs)
     }
 
     /// Limits every element to `[lo, hi]`; the gradient passes only where
     /// `lo < x < hi` strictly, and is 0 on and beyond the bounds.
     pub fn clamp(self, lo: F, hi: F) -> Var<'t, F> {
-        self.unary(Op::Clamp(lo, hi), |x| x.clamp(lo, hi))
+        self.map(Op::Clamp(lo, hi), |x| unary::clamp(x, lo, hi))
     }
 
     /// Sums over `axes`; see [`Tensor::sum`].

@@ -178,10 +178,7 @@ impl<F: Float> Tensor<F> {
     /// assert_eq!(Tensor::from([2.0, 3.0]).powf(2.0).to_vec(), [4.0, 9.0]);
     /// ```
     pub fn powf(&self, p: F) -> Tensor<F> {
-        if p == F::from_f64(2.0) {
-            return self.map(|x| x * x);
-        }
-        self.map(|x| x.powf(p))
+        self.map(|x| power(x, p))
     }
 
     /// Squares every element.
@@ -190,7 +187,17 @@ impl<F: Float> Tensor<F> {
     }
 }
 
+/// `x ^ p` of one number; a square is a product, exact and fast.
+pub(crate) fn power<F: Float>(x: F, p: F) -> F {
+    if p == F::from_f64(2.0) {
+        x * x
+    } else {
+        x.powf(p)
+    }
+}
+
 /// Backward rule of `add`.
+#[inline]
 pub(crate) fn add_backward<F: Float, T: Ops<F>>(
     lhs: &T,
     rhs: &T,
@@ -205,10 +212,11 @@ pub(crate) fn add_backward<F: Float, T: Ops<F>>(
         .then(|| grad_out.sum_to(&rhs.shape()))
         .transpose()?;
 
-    Ok([grad_lhs, grad_rhs].into_iter().collect())
+    Ok(InputGrads::from_buf([grad_lhs, grad_rhs]))
 }
 
 /// Backward rule of `sub`.
+#[inline]
 pub(crate) fn sub_backward<F: Float, T: Ops<F>>(
     lhs: &T,
     rhs: &T,
@@ -223,10 +231,11 @@ pub(crate) fn sub_backward<F: Float, T: Ops<F>>(
         .then(|| grad_out.neg().sum_to(&rhs.shape()))
         .transpose()?;
 
-    Ok([grad_lhs, grad_rhs].into_iter().collect())
+    Ok(InputGrads::from_buf([grad_lhs, grad_rhs]))
 }
 
 /// Backward rule of `mul`.
+#[inline]
 pub(crate) fn mul_backward<F: Float, T: Ops<F>>(
     lhs: &T,
     rhs: &T,
@@ -241,10 +250,11 @@ pub(crate) fn mul_backward<F: Float, T: Ops<F>>(
         .then(|| grad_out.mul(lhs)?.sum_to(&rhs.shape()))
         .transpose()?;
 
-    Ok([grad_lhs, grad_rhs].into_iter().collect())
+    Ok(InputGrads::from_buf([grad_lhs, grad_rhs]))
 }
 
 /// Backward rule of `div`: with `out = a / b`, `d out / d b = -out / b`.
+#[inline]
 pub(crate) fn div_backward<F: Float, T: Ops<F>>(
     lhs: &T,
     rhs: &T,
@@ -260,13 +270,14 @@ pub(crate) fn div_backward<F: Float, T: Ops<F>>(
         .then(|| grad_out.mul(out)?.div(rhs)?.neg().sum_to(&rhs.shape()))
         .transpose()?;
 
-    Ok([grad_lhs, grad_rhs].into_iter().collect())
+    Ok(InputGrads::from_buf([grad_lhs, grad_rhs]))
 }
 
 /// Backward rule of `powf`: `grad_x = grad_out * p * x ^ (p - 1)`.
 ///
 /// The exponents 0, 1 and 2 take exact shortcuts, so that `x ^ 0` has a
 /// zero gradient even at `x = 0`, and `x ^ 2` records no power.
+#[inline]
 pub(crate) fn powf_backward<F: Float, T: Ops<F>>(x: &T, p: F, grad_out: &T) -> Result<T, Error> {
     if p == F::zero() {
         return Ok(grad_out.mul_scalar(F::zero()));

@@ -225,11 +225,9 @@ impl<F: Float> Tensor<F> {
         let first = tensors.first().ok_or(Error::Empty { op: "stack" })?;
         check_same_shapes("stack", tensors.iter().map(|t| t.shape()))?;
         let shape = unsqueezed("stack", first.shape(), axis)?;
-        let axis = shape
-            .iter()
-            .zip(first.dims())
-            .take_while(|(a, b)| a == b)
-            .count();
+        // Resolve the new axis itself: comparing the shapes cannot find it
+        // when an axis of size 1 sits beside it ([1, 3] at 0 is [1, 1, 3]).
+        let axis = resolve_axis("stack", axis, first.rank() + 1)?;
         let parts: Vec<Tensor<F>> = tensors
             .iter()
             .map(|t| (*t).clone().with_shape(shape.clone()))

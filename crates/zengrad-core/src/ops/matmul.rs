@@ -253,5 +253,5 @@ pub(crate) fn backward<F: Float, T: Ops<F>>(
         })
         .transpose()?;
 
-    Ok([grad_lhs, grad_rhs].into_iter().collect())
+    Ok(InputGrads::from_buf([grad_lhs, grad_rhs]))
 }

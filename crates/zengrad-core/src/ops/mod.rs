@@ -20,6 +20,7 @@ pub(crate) mod arith;
 pub(crate) mod layout;
 pub(crate) mod matmul;
 pub(crate) mod reduce;
+pub(crate) mod scalar;
 pub(crate) mod select;
 pub(crate) mod softmax;
 pub(crate) mod unary;
@@ -283,6 +284,7 @@ pub(crate) type InputGrads<T> = SmallVec<[Option<T>; 2]>;
 /// Applies the backward rule of `op`: maps `grad_out`, the gradient of the
 /// node's output `out`, to the gradients of its `inputs`. `needs[i]` tells
 /// whether input `i` needs a gradient; a rule skips the work of the others.
+#[inline]
 pub(crate) fn backward<F: Float, T: Ops<F>>(
     op: &Op<F>,
     inputs: &[&T],
@@ -350,10 +352,9 @@ pub(crate) fn backward<F: Float, T: Ops<F>>(
 }
 
 /// The gradients of a single-input op.
+#[inline]
 fn one<T>(grad: T) -> InputGrads<T> {
-    let mut grads = InputGrads::new();
-    grads.push(Some(grad));
-    grads
+    InputGrads::from_buf_and_len([Some(grad), None], 1)
 }
 
 /// Resolves a list of possibly negative axes into a bit mask, for `rank`.

@@ -92,14 +92,7 @@ impl<F: Float> Tensor<F> {
     /// assert_eq!(y.to_vec(), [0.0, 0.5, 1.0]);
     /// ```
     pub fn sigmoid(&self) -> Tensor<F> {
-        self.map(|x| {
-            if x >= F::zero() {
-                (F::one() + (-x).exp()).recip()
-            } else {
-                let e = x.exp();
-                e / (F::one() + e)
-            }
-        })
+        self.map(sigmoid)
     }
 
     /// Computes `max(x, 0)` for every element. Its gradient at 0 is 0, as
@@ -112,7 +105,7 @@ impl<F: Float> Tensor<F> {
     /// assert_eq!(Tensor::from([-1.0f32, 0.0, 2.0]).relu().to_vec(), [0.0, 0.0, 2.0]);
     /// ```
     pub fn relu(&self) -> Tensor<F> {
-        self.map(|x| if x > F::zero() { x } else { F::zero() })
+        self.map(relu)
     }
 
     /// Computes `|x|` for every element. Its gradient at 0 is 0, as in
@@ -132,7 +125,7 @@ impl<F: Float> Tensor<F> {
     /// assert_eq!(x.clamp(-1.0, 1.0).to_vec(), [-1.0, 0.5, 1.0]);
     /// ```
     pub fn clamp(&self, lo: F, hi: F) -> Tensor<F> {
-        self.map(|x| x.max(lo).min(hi))
+        self.map(|x| clamp(x, lo, hi))
     }
 
     /// Returns 1 where `x > 0` and 0 elsewhere.
@@ -141,7 +134,28 @@ impl<F: Float> Tensor<F> {
     }
 }
 
+/// The logistic function of one number, without overflow.
+pub(crate) fn sigmoid<F: Float>(x: F) -> F {
+    if x >= F::zero() {
+        (F::one() + (-x).exp()).recip()
+    } else {
+        let e = x.exp();
+        e / (F::one() + e)
+    }
+}
+
+/// `max(x, 0)` of one number.
+pub(crate) fn relu<F: Float>(x: F) -> F {
+    if x > F::zero() { x } else { F::zero() }
+}
+
+/// One number limited to `[lo, hi]`.
+pub(crate) fn clamp<F: Float>(x: F, lo: F, hi: F) -> F {
+    x.max(lo).min(hi)
+}
+
 /// Backward rule of `tanh`: `grad_x = grad_out * (1 - out^2)`.
+#[inline]
 pub(crate) fn tanh_backward<F: Float, T: Ops<F>>(out: &T, grad_out: &T) -> Result<T, Error> {
     let slope = out.mul(out)?.neg().add_scalar(F::one());
     grad_out.mul(&slope)
@@ -151,18 +165,21 @@ pub(crate) fn tanh_backward<F: Float, T: Ops<F>>(out: &T, grad_out: &T) -> Resul
 ///
 /// Written from the output, which is finite everywhere, so that the
 /// gradient is finite (and correctly 0) at `x = -1000` and `x = 1000`.
+#[inline]
 pub(crate) fn sigmoid_backward<F: Float, T: Ops<F>>(out: &T, grad_out: &T) -> Result<T, Error> {
     let slope = out.mul(&out.neg().add_scalar(F::one()))?;
     grad_out.mul(&slope)
 }
 
 /// Backward rule of `relu`: `grad_x = grad_out * [x > 0]`.
+#[inline]
 pub(crate) fn relu_backward<F: Float, T: Ops<F>>(x: &T, grad_out: &T) -> Result<T, Error> {
     let mask = x.constant(x.value().positive_mask());
     grad_out.mul(&mask)
 }
 
 /// Backward rule of `abs`: `grad_x = grad_out * sign(x)`, with sign(0) = 0.
+#[inline]
 pub(crate) fn abs_backward<F: Float, T: Ops<F>>(x: &T, grad_out: &T) -> Result<T, Error> {
     let sign = x.value().map(|v| {
         if v > F::zero() {
@@ -177,6 +194,7 @@ pub(crate) fn abs_backward<F: Float, T: Ops<F>>(x: &T, grad_out: &T) -> Result<T
 }
 
 /// Backward rule of `clamp`: `grad_x = grad_out * [lo < x < hi]`.
+#[inline]
 pub(crate) fn clamp_backward<F: Float, T: Ops<F>>(
     x: &T,
     lo: F,
