@@ -104,7 +104,7 @@ impl<'t, F: Float> Var<'t, F> {
 
             // A node whose values all have shape [] runs its rule on bare
             // numbers: the same rule, without shapes or buffers.
-            let ids = node.inputs.as_slice();
+            let ids: &[NodeId] = &node.inputs;
             if let (Some(out), true) = (node.value.scalar(), ids.len() <= 3) {
                 let mut values = [Scalar(F::zero()); 3];
                 let mut needs = [false; 3];
@@ -301,6 +301,7 @@ enum Slot<F: Float> {
 
 impl<F: Float> Slot<F> {
     /// Adds a gradient of shape `[]`.
+    #[inline]
     fn add_scalar(&mut self, grad: F) {
         match self {
             Slot::Empty => *self = Slot::Scalar(grad),
@@ -324,6 +325,7 @@ impl<F: Float> Slot<F> {
     }
 
     /// The value of a gradient of one element.
+    #[inline]
     fn item(&self) -> F {
         match self {
             Slot::Empty => F::zero(),

@@ -5,8 +5,6 @@ use std::cell::{Ref, RefCell};
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use smallvec::SmallVec;
-
 use crate::ops::Op;
 use crate::{Error, Float, Param, ParamId, Shape, Tensor};
 
@@ -26,9 +24,49 @@ impl NodeId {
 #[derive(Clone, Debug)]
 pub struct Node<F: Float> {
     pub(crate) op: Op<F>,
-    pub(crate) inputs: SmallVec<[NodeId; 4]>,
+    pub(crate) inputs: Inputs,
     pub(crate) value: Value<F>,
     pub(crate) requires_grad: bool,
+}
+
+/// The ids of a node's inputs: up to three inline, more (a concatenation)
+/// behind one pointer, so that the list takes 16 bytes.
+#[derive(Clone, Debug)]
+pub(crate) enum Inputs {
+    Few { len: u8, ids: [NodeId; 3] },
+    // A boxed vector is one thin pointer, where a vector or a boxed slice
+    // would be two or three words and make every node larger.
+    #[allow(clippy::box_collection)]
+    Many(Box<Vec<NodeId>>),
+}
+
+impl Inputs {
+    #[inline]
+    pub(crate) fn new(ids: &[NodeId]) -> Inputs {
+        match ids.len() {
+            len @ 0..=3 => {
+                let mut few = [NodeId(0); 3];
+                few[..len].copy_from_slice(ids);
+                Inputs::Few {
+                    len: len as u8,
+                    ids: few,
+                }
+            }
+            _ => Inputs::Many(Box::new(ids.to_vec())),
+        }
+    }
+}
+
+impl std::ops::Deref for Inputs {
+    type Target = [NodeId];
+
+    #[inline]
+    fn deref(&self) -> &[NodeId] {
+        match self {
+            Inputs::Few { len, ids } => &ids[..*len as usize],
+            Inputs::Many(ids) => ids,
+        }
+    }
 }
 
 /// A node's value: a bare number for shape `[]`, a boxed tensor otherwise.
@@ -43,6 +81,7 @@ pub(crate) enum Value<F: Float> {
 }
 
 impl<F: Float> Value<F> {
+    #[inline]
     pub(crate) fn new(tensor: Tensor<F>) -> Value<F> {
         if tensor.rank() == 0 {
             Value::Scalar(tensor.data()[0])
@@ -60,6 +99,7 @@ impl<F: Float> Value<F> {
     }
 
     /// Returns the number, for a value of shape `[]`.
+    #[inline]
     pub(crate) fn scalar(&self) -> Option<F> {
         match self {
             Value::Scalar(value) => Some(*value),
@@ -236,15 +276,16 @@ impl<F: Float> Tape<F> {
     }
 
     fn leaf(&self, value: Tensor<F>, requires_grad: bool) -> Var<'_, F> {
-        let id = self.push(Op::Leaf, SmallVec::new(), Value::new(value), requires_grad);
+        let id = self.push(Op::Leaf, Inputs::new(&[]), Value::new(value), requires_grad);
         Var { tape: self, id }
     }
 
     /// Appends a node and returns its id.
+    #[inline]
     pub(crate) fn push(
         &self,
         op: Op<F>,
-        inputs: SmallVec<[NodeId; 4]>,
+        inputs: Inputs,
         value: Value<F>,
         requires_grad: bool,
     ) -> NodeId {

@@ -4,14 +4,14 @@
 use std::ops::Range;
 use std::sync::Arc;
 
-use smallvec::{SmallVec, smallvec};
+use smallvec::SmallVec;
 
 use crate::ops::layout::{check_indices, check_permutation, check_range, swap_order, unsqueezed};
 use crate::ops::matmul::vector_shapes;
 use crate::ops::reduce::reduced_count;
 use crate::ops::{Op, Ops, all_axes, arith, axes_mask, unary};
 use crate::shape::resolve_axis;
-use crate::tape::Value;
+use crate::tape::{Inputs, Value};
 use crate::{Error, Float, NodeId, Shape, Tensor, Var};
 
 // The fallible `add`, `sub`, `mul`, `div` stand beside the operators on
@@ -52,8 +52,9 @@ impl<'t, F: Float> Var<'t, F> {
             };
             (value, a.requires_grad || b.requires_grad)
         };
-        let inputs = SmallVec::from_buf_and_len([self.id, rhs.id, rhs.id, rhs.id], 2);
-        let id = self.tape.push(op, inputs, value, requires_grad);
+        let id = self
+            .tape
+            .push(op, Inputs::new(&[self.id, rhs.id]), value, requires_grad);
         Ok(Var {
             tape: self.tape,
             id,
@@ -81,8 +82,9 @@ impl<'t, F: Float> Var<'t, F> {
     }
 
     fn push_unary(self, op: Op<F>, value: Value<F>, requires_grad: bool) -> Var<'t, F> {
-        let inputs = SmallVec::from_buf_and_len([self.id; 4], 1);
-        let id = self.tape.push(op, inputs, value, requires_grad);
+        let id = self
+            .tape
+            .push(op, Inputs::new(&[self.id]), value, requires_grad);
         Var {
             tape: self.tape,
             id,
@@ -93,7 +95,7 @@ impl<'t, F: Float> Var<'t, F> {
     fn record(
         tape: &'t crate::Tape<F>,
         op: Op<F>,
-        inputs: SmallVec<[NodeId; 4]>,
+        inputs: &[NodeId],
         forward: impl FnOnce(&[&Tensor<F>]) -> Result<Tensor<F>, Error>,
     ) -> Result<Var<'t, F>, Error> {
         let (value, requires_grad) = {
@@ -106,7 +108,7 @@ impl<'t, F: Float> Var<'t, F> {
             let requires_grad = inputs.iter().any(|id| nodes[id.index()].requires_grad);
             (forward(&refs)?, requires_grad)
         };
-        let id = tape.push(op, inputs, Value::new(value), requires_grad);
+        let id = tape.push(op, Inputs::new(inputs), Value::new(value), requires_grad);
         Ok(Var { tape, id })
     }
 
@@ -119,8 +121,7 @@ impl<'t, F: Float> Var<'t, F> {
         forward: impl FnOnce(&Tensor<F>, &Tensor<F>) -> Result<Tensor<F>, Error>,
     ) -> Result<Var<'t, F>, Error> {
         self.same_tape(name, rhs)?;
-        let inputs = SmallVec::from_buf_and_len([self.id, rhs.id, rhs.id, rhs.id], 2);
-        Var::record(self.tape, op, inputs, |v| forward(v[0], v[1]))
+        Var::record(self.tape, op, &[self.id, rhs.id], |v| forward(v[0], v[1]))
     }
 
     /// Adds element by element with broadcasting; see [`Tensor::add`].
@@ -497,9 +498,14 @@ impl<'t, F: Float> Var<'t, F> {
 
     fn slice_axis(self, axis: usize, start: usize, end: usize) -> Result<Var<'t, F>, Error> {
         check_range("slice", &self.shape(), axis, start, end)?;
-        self.try_unary(Op::Slice { axis, start, end }, |x| {
-            x.slice_axis(axis, start, end)
-        })
+        self.try_unary(
+            Op::Slice {
+                axis: axis as u32,
+                start,
+                end,
+            },
+            |x| x.slice_axis(axis, start, end),
+        )
     }
 
     /// Surrounds with zeros along `axis`; see [`Tensor::pad`].
@@ -514,7 +520,7 @@ impl<'t, F: Float> Var<'t, F> {
 
     fn pad_axis(self, axis: usize, before: usize, after: usize) -> Var<'t, F> {
         let op = Op::Pad {
-            axis,
+            axis: axis as u32,
             before,
             after,
         };
@@ -546,10 +552,13 @@ impl<'t, F: Float> Var<'t, F> {
         }
         let shapes: Vec<Shape> = vars.iter().map(|v| v.shape()).collect();
         let (axis, _) = crate::ops::layout::concat_shape(&shapes.iter().collect::<Vec<_>>(), axis)?;
-        let inputs = vars.iter().map(|v| v.id).collect();
-        Var::record(first.tape, Op::Concat { axis }, inputs, |values| {
-            Tensor::concat(values, axis as isize)
-        })
+        let inputs: Vec<NodeId> = vars.iter().map(|v| v.id).collect();
+        Var::record(
+            first.tape,
+            Op::Concat { axis: axis as u32 },
+            &inputs,
+            |values| Tensor::concat(values, axis as isize),
+        )
     }
 
     /// Stacks vars of one shape along a new axis; see [`Tensor::stack`].
@@ -572,11 +581,7 @@ impl<'t, F: Float> Var<'t, F> {
             }
         }
         let expanded = unsqueezed("stack", &shape, axis)?;
-        let axis = expanded
-            .iter()
-            .zip(shape.iter())
-            .take_while(|(a, b)| a == b)
-            .count();
+        let axis = resolve_axis("stack", axis, shape.rank() + 1)?;
         let parts = vars
             .iter()
             .map(|&v| Var::reshape(v, expanded.clone()))
@@ -600,7 +605,7 @@ impl<'t, F: Float> Var<'t, F> {
 
     fn index_select_axis(self, axis: usize, indices: &Arc<[usize]>) -> Result<Var<'t, F>, Error> {
         let op = Op::IndexSelect {
-            axis,
+            axis: axis as u32,
             indices: indices.clone(),
         };
         Ok(self.unary(op, |x| x.index_select_axis(axis, indices)))
@@ -628,7 +633,7 @@ impl<'t, F: Float> Var<'t, F> {
         size: usize,
     ) -> Result<Var<'t, F>, Error> {
         let op = Op::IndexAdd {
-            axis,
+            axis: axis as u32,
             indices: indices.clone(),
         };
         self.try_unary(op, |x| x.index_add(axis as isize, indices, size))
@@ -668,8 +673,8 @@ impl<'t, F: Float> Var<'t, F> {
     fn select_var(self, on_true: Var<'t, F>, on_false: Var<'t, F>) -> Result<Var<'t, F>, Error> {
         self.same_tape("where", on_true)?;
         self.same_tape("where", on_false)?;
-        let inputs = smallvec![self.id, on_true.id, on_false.id];
-        Var::record(self.tape, Op::Where, inputs, |v| {
+        let inputs = [self.id, on_true.id, on_false.id];
+        Var::record(self.tape, Op::Where, &inputs, |v| {
             Tensor::where_(v[0], v[1], v[2])
         })
     }
@@ -682,7 +687,10 @@ impl<'t, F: Float> Var<'t, F> {
     /// As [`Tensor::logsumexp`].
     pub fn logsumexp(self, axis: isize, keepdims: bool) -> Result<Var<'t, F>, Error> {
         let axis = resolve_axis("logsumexp", axis, self.shape().rank())?;
-        let op = Op::LogSumExp { axis, keepdims };
+        let op = Op::LogSumExp {
+            axis: axis as u32,
+            keepdims,
+        };
         self.try_unary(op, |x| x.logsumexp(axis as isize, keepdims))
     }
 
@@ -706,7 +714,9 @@ impl<'t, F: Float> Var<'t, F> {
     /// ```
     pub fn log_softmax(self, axis: isize) -> Result<Var<'t, F>, Error> {
         let axis = resolve_axis("log_softmax", axis, self.shape().rank())?;
-        self.try_unary(Op::LogSoftmax { axis }, |x| x.log_softmax(axis as isize))
+        self.try_unary(Op::LogSoftmax { axis: axis as u32 }, |x| {
+            x.log_softmax(axis as isize)
+        })
     }
 
     /// Computes the softmax along `axis`, as `exp(log_softmax(x))`.

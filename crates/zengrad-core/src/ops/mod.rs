@@ -26,6 +26,9 @@ pub(crate) mod softmax;
 pub(crate) mod unary;
 
 /// The primitive that produced a node, with the constants it needs.
+///
+/// Axes are stored as `u32` and the rest is packed so that an `Op` takes
+/// 24 bytes: every node of a tape holds one.
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub enum Op<F> {
@@ -100,12 +103,12 @@ pub enum Op<F> {
     /// The inputs joined along an axis.
     Concat {
         /// The axis along which the inputs are joined.
-        axis: usize,
+        axis: u32,
     },
     /// The elements `start..end` along an axis.
     Slice {
         /// The axis sliced.
-        axis: usize,
+        axis: u32,
         /// The first index kept.
         start: usize,
         /// One past the last index kept.
@@ -114,7 +117,7 @@ pub enum Op<F> {
     /// The input surrounded by zeros along an axis.
     Pad {
         /// The axis padded.
-        axis: usize,
+        axis: u32,
         /// How many zeros come before the input.
         before: usize,
         /// How many zeros come after the input.
@@ -123,7 +126,7 @@ pub enum Op<F> {
     /// The slices at the given indices along an axis.
     IndexSelect {
         /// The axis indexed.
-        axis: usize,
+        axis: u32,
         /// The indices, one output slice each.
         indices: Arc<[usize]>,
     },
@@ -131,7 +134,7 @@ pub enum Op<F> {
     /// transpose of [`Op::IndexSelect`]).
     IndexAdd {
         /// The axis indexed.
-        axis: usize,
+        axis: u32,
         /// The indices, one input slice each.
         indices: Arc<[usize]>,
     },
@@ -141,12 +144,12 @@ pub enum Op<F> {
     /// `x - logsumexp(x)` along an axis.
     LogSoftmax {
         /// The axis normalized.
-        axis: usize,
+        axis: u32,
     },
     /// `log(sum(exp(x)))` along an axis, computed without overflow.
     LogSumExp {
         /// The axis reduced.
-        axis: usize,
+        axis: u32,
         /// Whether the reduced axis stays, with size 1.
         keepdims: bool,
     },
@@ -328,24 +331,35 @@ pub(crate) fn backward<F: Float, T: Ops<F>>(
         } => matmul::backward(
             inputs[0], inputs[1], *trans_lhs, *trans_rhs, grad_out, needs,
         )?,
-        Op::Concat { axis } => layout::concat_backward(inputs, *axis, grad_out, needs)?,
+        Op::Concat { axis } => layout::concat_backward(inputs, *axis as usize, grad_out, needs)?,
         Op::Slice { axis, start, end } => {
-            let size = inputs[0].shape()[*axis];
-            one(grad_out.pad(*axis, *start, size - end)?)
+            let axis = *axis as usize;
+            let size = inputs[0].shape()[axis];
+            one(grad_out.pad(axis, *start, size - end)?)
         }
         Op::Pad { axis, before, .. } => {
-            let size = inputs[0].shape()[*axis];
-            one(grad_out.slice(*axis, *before, before + size)?)
+            let axis = *axis as usize;
+            let size = inputs[0].shape()[axis];
+            one(grad_out.slice(axis, *before, before + size)?)
         }
         Op::IndexSelect { axis, indices } => {
-            let size = inputs[0].shape()[*axis];
-            one(grad_out.index_add(*axis, indices, size)?)
+            let axis = *axis as usize;
+            let size = inputs[0].shape()[axis];
+            one(grad_out.index_add(axis, indices, size)?)
         }
-        Op::IndexAdd { axis, indices } => one(grad_out.index_select(*axis, indices)?),
+        Op::IndexAdd { axis, indices } => one(grad_out.index_select(*axis as usize, indices)?),
         Op::Where => select::where_backward(inputs, grad_out, needs)?,
-        Op::LogSoftmax { axis } => one(softmax::log_softmax_backward(out, *axis, grad_out)?),
+        Op::LogSoftmax { axis } => one(softmax::log_softmax_backward(
+            out,
+            *axis as usize,
+            grad_out,
+        )?),
         Op::LogSumExp { axis, keepdims } => one(softmax::logsumexp_backward(
-            inputs[0], out, *axis, *keepdims, grad_out,
+            inputs[0],
+            out,
+            *axis as usize,
+            *keepdims,
+            grad_out,
         )?),
     };
     Ok(grads)
