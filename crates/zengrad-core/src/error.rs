@@ -56,6 +56,16 @@ pub enum Error {
         got: Shape,
     },
 
+    /// A gradient cannot be summed down to the requested shape: that shape
+    /// does not broadcast to the input's.
+    #[error("sum_to: expected a shape that broadcasts to {from}, got {to}")]
+    SumTo {
+        /// The input's shape.
+        from: Shape,
+        /// The requested shape.
+        to: Shape,
+    },
+
     /// A buffer's length does not match the number of elements of a shape.
     #[error("{op}: expected {expected} elements for shape {shape}, got {got}")]
     DataLength {
@@ -126,6 +136,30 @@ pub enum Error {
         size: usize,
     },
 
+    /// The number of indices does not match the axis they stand for.
+    #[error("{op}: expected {expected} indices (the size of axis {axis}), got {got}")]
+    IndexCount {
+        /// The operation.
+        op: &'static str,
+        /// The axis.
+        axis: usize,
+        /// The size of the axis.
+        expected: usize,
+        /// The number of indices given.
+        got: usize,
+    },
+
+    /// A reduction over an axis of size 0, which has no value.
+    #[error("{op}: expected a nonempty axis {axis}, got shape {shape}")]
+    EmptyAxis {
+        /// The operation.
+        op: &'static str,
+        /// The axis.
+        axis: usize,
+        /// The shape of the input.
+        shape: Shape,
+    },
+
     /// An operation that needs at least one input was given none.
     #[error("{op}: expected at least one input, got none")]
     Empty {
@@ -149,6 +183,17 @@ pub enum Error {
     ForeignVar {
         /// The operation.
         op: &'static str,
+    },
+
+    /// The bounds of an interval are not finite or not in order.
+    #[error("{op}: expected finite bounds with lo <= hi, got lo {lo} and hi {hi}")]
+    Bounds {
+        /// The operation.
+        op: &'static str,
+        /// The lower bound given.
+        lo: f64,
+        /// The upper bound given.
+        hi: f64,
     },
 
     /// A numeric argument outside its domain.

@@ -38,6 +38,30 @@ macro_rules! binary_operator {
             }
         }
 
+        impl<F: Float> $trait<Tensor<F>> for Tensor<F> {
+            type Output = Tensor<F>;
+
+            fn $method(self, rhs: Tensor<F>) -> Tensor<F> {
+                $trait::$method(&self, &rhs)
+            }
+        }
+
+        impl<F: Float> $trait<&Tensor<F>> for Tensor<F> {
+            type Output = Tensor<F>;
+
+            fn $method(self, rhs: &Tensor<F>) -> Tensor<F> {
+                $trait::$method(&self, rhs)
+            }
+        }
+
+        impl<F: Float> $trait<Tensor<F>> for &Tensor<F> {
+            type Output = Tensor<F>;
+
+            fn $method(self, rhs: Tensor<F>) -> Tensor<F> {
+                $trait::$method(self, &rhs)
+            }
+        }
+
         binary_operator!(@scalar $trait, $method, $scalar_rhs, $scalar_lhs, f32);
         binary_operator!(@scalar $trait, $method, $scalar_rhs, $scalar_lhs, f64);
     };
@@ -63,6 +87,22 @@ macro_rules! binary_operator {
 
             fn $method(self, rhs: $float) -> Tensor<$float> {
                 $scalar_rhs(self, rhs)
+            }
+        }
+
+        impl $trait<$float> for Tensor<$float> {
+            type Output = Tensor<$float>;
+
+            fn $method(self, rhs: $float) -> Tensor<$float> {
+                $scalar_rhs(self, rhs)
+            }
+        }
+
+        impl $trait<Tensor<$float>> for $float {
+            type Output = Tensor<$float>;
+
+            fn $method(self, rhs: Tensor<$float>) -> Tensor<$float> {
+                $scalar_lhs(self, rhs)
             }
         }
 
@@ -177,5 +217,27 @@ impl<F: Float> Neg for &Tensor<F> {
 
     fn neg(self) -> Tensor<F> {
         Tensor::neg(self)
+    }
+}
+
+impl<F: Float> Neg for Tensor<F> {
+    type Output = Tensor<F>;
+
+    fn neg(self) -> Tensor<F> {
+        Tensor::neg(&self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::Tensor;
+
+    #[test]
+    fn operators_take_tensors_owned_or_borrowed() {
+        let x = Tensor::from([1.0f64, 2.0]);
+        let y = Tensor::from([3.0f64, 4.0]);
+        // (x - y) / 2 = [-1, -1], x / y = [1/3, 1/2], 2 - (-x) = [3, 4]
+        let z = (&x - &y) * 0.5 + x.clone() / y.clone() - (2.0 - -x);
+        assert_eq!(z.to_vec(), [-1.0 + 1.0 / 3.0 - 3.0, -1.0 + 0.5 - 4.0]);
     }
 }

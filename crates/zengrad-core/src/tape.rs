@@ -33,7 +33,10 @@ pub struct Node<F: Float> {
 /// behind one pointer, so that the list takes 16 bytes.
 #[derive(Clone, Debug)]
 pub(crate) enum Inputs {
-    Few { len: u8, ids: [NodeId; 3] },
+    Few {
+        len: u8,
+        ids: [NodeId; 3],
+    },
     // A boxed vector is one thin pointer, where a vector or a boxed slice
     // would be two or three words and make every node larger.
     #[allow(clippy::box_collection)]

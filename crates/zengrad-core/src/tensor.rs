@@ -80,10 +80,13 @@ impl<F: Float> Tensor<F> {
     /// # Ok::<(), Error>(())
     /// ```
     pub fn from_vec(data: Vec<F>, shape: impl Into<Shape>) -> Result<Tensor<F>, Error> {
-        let shape = shape.into();
+        Tensor::checked("from_vec", data, shape.into())
+    }
+
+    fn checked(op: &'static str, data: Vec<F>, shape: Shape) -> Result<Tensor<F>, Error> {
         if data.len() != shape.numel() {
             return Err(Error::DataLength {
-                op: "from_vec",
+                op,
                 expected: shape.numel(),
                 got: data.len(),
                 shape,
@@ -99,7 +102,7 @@ impl<F: Float> Tensor<F> {
     /// Returns [`Error::DataLength`] when the slice's length is not the
     /// number of elements of `shape`.
     pub fn from_slice(data: &[F], shape: impl Into<Shape>) -> Result<Tensor<F>, Error> {
-        Tensor::from_vec(data.to_vec(), shape)
+        Tensor::checked("from_slice", data.to_vec(), shape.into())
     }
 
     /// Creates a tensor of shape `[]` holding `value`.
@@ -231,7 +234,7 @@ impl<F: Float> Tensor<F> {
     ///
     /// # Errors
     ///
-    /// Returns [`Error::Argument`] when `hi < lo` or a bound is not finite.
+    /// Returns [`Error::Bounds`] when `hi < lo` or a bound is not finite.
     ///
     /// # Examples
     ///
@@ -248,10 +251,10 @@ impl<F: Float> Tensor<F> {
         rng: &mut R,
     ) -> Result<Tensor<F>, Error> {
         if !(lo.is_finite() && hi.is_finite() && lo <= hi) {
-            return Err(Error::Argument {
+            return Err(Error::Bounds {
                 op: "uniform",
-                expected: "finite bounds with lo <= hi",
-                got: (hi - lo).as_f64(),
+                lo: lo.as_f64(),
+                hi: hi.as_f64(),
             });
         }
         let shape = shape.into();
@@ -275,7 +278,8 @@ impl<F: Float> Tensor<F> {
     ///
     /// # Errors
     ///
-    /// Returns [`Error::Argument`] when `std` is negative or not finite.
+    /// Returns [`Error::Argument`] when `std` is negative or not finite, or
+    /// `mean` is not finite.
     ///
     /// # Examples
     ///
@@ -291,10 +295,17 @@ impl<F: Float> Tensor<F> {
         std: F,
         rng: &mut R,
     ) -> Result<Tensor<F>, Error> {
-        if !(std.is_finite() && std >= F::zero() && mean.is_finite()) {
+        if !mean.is_finite() {
             return Err(Error::Argument {
                 op: "normal",
-                expected: "a finite mean and a finite std >= 0",
+                expected: "a finite mean",
+                got: mean.as_f64(),
+            });
+        }
+        if !(std.is_finite() && std >= F::zero()) {
+            return Err(Error::Argument {
+                op: "normal",
+                expected: "a finite std >= 0",
                 got: std.as_f64(),
             });
         }
@@ -525,14 +536,14 @@ mod tests {
             .unwrap();
         assert_eq!(
             err.to_string(),
-            "normal: expected a finite mean and a finite std >= 0, got -1"
+            "normal: expected a finite std >= 0, got -1"
         );
         let err = Tensor::<f32>::uniform([5], 1.0, 0.0, &mut seeded_rng(3))
             .err()
             .unwrap();
         assert_eq!(
             err.to_string(),
-            "uniform: expected finite bounds with lo <= hi, got -1"
+            "uniform: expected finite bounds with lo <= hi, got lo 1 and hi 0"
         );
     }
 

@@ -346,7 +346,7 @@ impl<'t, F: Float> Var<'t, F> {
     /// # Errors
     ///
     /// Returns [`Error::Axis`] when an axis is out of range and
-    /// [`Error::Empty`] when a reduced axis has size 0.
+    /// [`Error::EmptyAxis`] when a reduced axis has size 0.
     pub fn max(self, axes: &[isize], keepdims: bool) -> Result<Var<'t, F>, Error> {
         let axes = axes_mask("max", axes, self.shape().rank())?;
         self.try_unary(Op::Max { axes, keepdims }, |x| x.max_mask(axes, keepdims))
@@ -356,7 +356,7 @@ impl<'t, F: Float> Var<'t, F> {
     ///
     /// # Errors
     ///
-    /// Returns [`Error::Empty`] when the var has no elements.
+    /// Returns [`Error::EmptyAxis`] when the var has no elements.
     pub fn max_all(self) -> Result<Var<'t, F>, Error> {
         let axes = all_axes(self.shape().rank());
         self.try_unary(
@@ -725,7 +725,10 @@ impl<'t, F: Float> Var<'t, F> {
     ///
     /// As [`Tensor::log_softmax`].
     pub fn softmax(self, axis: isize) -> Result<Var<'t, F>, Error> {
-        Ok(self.log_softmax(axis)?.exp())
+        let axis = resolve_axis("softmax", axis, self.shape().rank())?;
+        let op = Op::LogSoftmax { axis: axis as u32 };
+        let log_softmax = self.try_unary(op, |x| x.log_softmax_axis("softmax", axis))?;
+        Ok(log_softmax.exp())
     }
 }
 

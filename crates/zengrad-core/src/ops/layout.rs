@@ -282,7 +282,7 @@ impl<F: Float> Tensor<F> {
     /// # Errors
     ///
     /// Returns [`Error::Axis`] for an axis out of range,
-    /// [`Error::DataLength`] when the axis does not have one slice per
+    /// [`Error::IndexCount`] when the axis does not have one slice per
     /// index, and [`Error::Index`] for an index not below `size`.
     ///
     /// # Examples
@@ -301,9 +301,9 @@ impl<F: Float> Tensor<F> {
     ) -> Result<Tensor<F>, Error> {
         let axis = resolve_axis("index_add", axis, self.rank())?;
         if self.dims()[axis] != indices.len() {
-            return Err(Error::DataLength {
+            return Err(Error::IndexCount {
                 op: "index_add",
-                shape: self.shape().clone(),
+                axis,
                 expected: self.dims()[axis],
                 got: indices.len(),
             });

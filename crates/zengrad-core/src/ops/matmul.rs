@@ -86,7 +86,10 @@ pub(crate) fn vector_shapes(lhs: &Shape, rhs: &Shape) -> Result<(Shape, Shape, S
     } else {
         rhs.clone()
     };
-    let plan = Plan::new(&lhs_2d, &rhs_2d, false, false)?;
+    let plan = Plan::new(&lhs_2d, &rhs_2d, false, false).map_err(|_| Error::MatMul {
+        lhs: lhs.clone(),
+        rhs: rhs.clone(),
+    })?;
     let mut out: Vec<usize> = plan.out.to_vec();
     if rhs.rank() == 1 {
         out.pop();

@@ -356,7 +356,6 @@ pub(crate) fn backward<F: Float, T: Ops<F>>(
         )?),
         Op::LogSumExp { axis, keepdims } => one(softmax::logsumexp_backward(
             inputs[0],
-            out,
             *axis as usize,
             *keepdims,
             grad_out,

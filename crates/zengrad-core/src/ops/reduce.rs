@@ -75,7 +75,7 @@ impl<F: Float> Tensor<F> {
     /// # Errors
     ///
     /// Returns [`Error::Axis`] when an axis is out of range, and
-    /// [`Error::Empty`] when a reduced axis has size 0.
+    /// [`Error::EmptyAxis`] when a reduced axis has size 0.
     ///
     /// # Examples
     ///
@@ -94,7 +94,7 @@ impl<F: Float> Tensor<F> {
     ///
     /// # Errors
     ///
-    /// Returns [`Error::Empty`] when the tensor has no elements.
+    /// Returns [`Error::EmptyAxis`] when the tensor has no elements.
     pub fn max_all(&self) -> Result<Tensor<F>, Error> {
         self.max_mask(all_axes(self.rank()), false)
     }
@@ -107,13 +107,13 @@ impl<F: Float> Tensor<F> {
 
     /// Takes the maximum over the axes in the bit mask `axes`.
     pub(crate) fn max_mask(&self, axes: u64, keepdims: bool) -> Result<Tensor<F>, Error> {
-        if self
-            .dims()
-            .iter()
-            .enumerate()
-            .any(|(axis, &dim)| axes >> axis & 1 == 1 && dim == 0)
-        {
-            return Err(Error::Empty { op: "max" });
+        let empty = (0..self.rank()).find(|&axis| axes >> axis & 1 == 1 && self.dims()[axis] == 0);
+        if let Some(axis) = empty {
+            return Err(Error::EmptyAxis {
+                op: "max",
+                axis,
+                shape: self.shape().clone(),
+            });
         }
         // NaN propagates, as in NumPy and PyTorch.
         let max = |a: F, b: F| if a > b || a.is_nan() { a } else { b };
@@ -167,8 +167,8 @@ impl<F: Float> Tensor<F> {
     ///
     /// # Errors
     ///
-    /// Returns [`Error::BroadcastTo`] when `shape` does not broadcast to
-    /// this tensor's shape.
+    /// Returns [`Error::SumTo`] when `shape` does not broadcast to this
+    /// tensor's shape.
     ///
     /// # Examples
     ///
@@ -185,10 +185,9 @@ impl<F: Float> Tensor<F> {
             return Ok(self.clone());
         }
         if !shape.broadcasts_to(self.shape()) {
-            return Err(Error::BroadcastTo {
-                op: "sum_to",
-                from: shape,
-                to: self.shape().clone(),
+            return Err(Error::SumTo {
+                from: self.shape().clone(),
+                to: shape,
             });
         }
         let axes = sum_to_axes(self.shape(), &shape);

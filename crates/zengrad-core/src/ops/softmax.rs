@@ -3,13 +3,14 @@
 //!
 //! | forward                                   | backward (`g` is `grad_out`)           |
 //! |-------------------------------------------|----------------------------------------|
-//! | `lse = m + log(sum(exp(x - m)))`, m = max | `grad_x = g * exp(x - lse)`            |
-//! | `out = x - lse`                           | `grad_x = g - exp(out) * sum(g)`       |
+//! | `lse = m + log(sum(exp(x - m)))`, m = max | `grad_x = g * softmax(x)`              |
+//! | `out = (x - m) - log(sum(exp(x - m)))`    | `grad_x = g - exp(out) * sum(g)`       |
 //!
 //! Subtracting the maximum `m` first keeps every `exp` at most 1, so both
-//! are finite at inputs like 1000 and -1000, and so are their gradients,
-//! which are written from the outputs (`exp(x - lse)` is a softmax, at most
-//! 1). `softmax` is `exp(log_softmax(x))` and inherits its gradient.
+//! are finite at inputs like 1000 and -1000, and so are their gradients.
+//! Neither reads `lse` back: `lse` is rounded at the scale of `m` (an ulp of
+//! 1000 is 6e-5 in `f32`), and `x - lse` would carry that error into every
+//! element. `softmax` is `exp(log_softmax(x))` and inherits its gradient.
 
 use crate::ops::{Ops, reduce::reduced_shape};
 use crate::shape::resolve_axis;
@@ -22,7 +23,7 @@ impl<F: Float> Tensor<F> {
     /// # Errors
     ///
     /// Returns [`Error::Axis`] when `axis` is out of range, and
-    /// [`Error::Empty`] when the axis has size 0.
+    /// [`Error::EmptyAxis`] when the axis has size 0.
     ///
     /// # Examples
     ///
@@ -50,7 +51,7 @@ impl<F: Float> Tensor<F> {
     /// # Errors
     ///
     /// Returns [`Error::Axis`] when `axis` is out of range, and
-    /// [`Error::Empty`] when the axis has size 0.
+    /// [`Error::EmptyAxis`] when the axis has size 0.
     ///
     /// # Examples
     ///
@@ -62,7 +63,18 @@ impl<F: Float> Tensor<F> {
     /// ```
     pub fn log_softmax(&self, axis: isize) -> Result<Tensor<F>, Error> {
         let axis = resolve_axis("log_softmax", axis, self.rank())?;
-        self.sub(&self.logsumexp_keep(axis)?)
+        self.log_softmax_axis("log_softmax", axis)
+    }
+
+    /// `log_softmax` along a resolved axis, reporting errors as `op`.
+    pub(crate) fn log_softmax_axis(
+        &self,
+        op: &'static str,
+        axis: usize,
+    ) -> Result<Tensor<F>, Error> {
+        let shifted = self.sub(&self.softmax_shift(op, axis)?)?;
+        let sums = shifted.exp().sum_mask(1 << axis, true);
+        shifted.sub(&sums.log())
     }
 
     /// Computes `exp(x) / sum(exp(x))` along `axis`, without overflow.
@@ -80,39 +92,55 @@ impl<F: Float> Tensor<F> {
     /// # Ok::<(), Error>(())
     /// ```
     pub fn softmax(&self, axis: isize) -> Result<Tensor<F>, Error> {
-        Ok(self.log_softmax(axis)?.exp())
+        let axis = resolve_axis("softmax", axis, self.rank())?;
+        Ok(self.log_softmax_axis("softmax", axis)?.exp())
     }
 
     /// `logsumexp` along a resolved axis, keeping it with size 1.
     fn logsumexp_keep(&self, axis: usize) -> Result<Tensor<F>, Error> {
-        if self.dims()[axis] == 0 {
-            return Err(Error::Empty { op: "logsumexp" });
-        }
-        // A row of -inf has logsumexp -inf; shifting it by 0 instead of by
-        // its maximum avoids computing -inf - -inf = NaN.
-        let max = self
-            .max_mask(1 << axis, true)?
-            .map(|m| if m.is_finite() { m } else { F::zero() });
+        let max = self.softmax_shift("logsumexp", axis)?;
         let sums = self.sub(&max)?.exp().sum_mask(1 << axis, true);
         max.add(&sums.log())
     }
+
+    /// The maximum along a resolved axis, kept with size 1: the shift that
+    /// keeps every `exp` at most 1.
+    fn softmax_shift(&self, op: &'static str, axis: usize) -> Result<Tensor<F>, Error> {
+        if self.dims()[axis] == 0 {
+            return Err(Error::EmptyAxis {
+                op,
+                axis,
+                shape: self.shape().clone(),
+            });
+        }
+        // A row of -inf has logsumexp -inf; shifting it by 0 instead of by
+        // its maximum avoids computing -inf - -inf = NaN.
+        Ok(self
+            .max_mask(1 << axis, true)?
+            .map(|m| if m.is_finite() { m } else { F::zero() }))
+    }
 }
 
-/// Backward rule of `logsumexp`: `grad_x = grad_out * exp(x - out)`.
+/// Backward rule of `logsumexp`: `grad_x = grad_out * softmax(x)`.
+///
+/// The softmax is `exp(x - m) / sum(exp(x - m))` for the row maximum `m`,
+/// taken as a constant: the shift changes no derivative, so the rule stays
+/// exact to differentiate again.
 pub(crate) fn logsumexp_backward<F: Float, T: Ops<F>>(
     x: &T,
-    out: &T,
     axis: usize,
     keepdims: bool,
     grad_out: &T,
 ) -> Result<T, Error> {
-    let (out, grad_out) = if keepdims {
-        (out.clone(), grad_out.clone())
+    let grad_out = if keepdims {
+        grad_out.clone()
     } else {
-        let kept = reduced_shape(&x.shape(), 1 << axis, true);
-        (out.reshape(&kept)?, grad_out.reshape(&kept)?)
+        grad_out.reshape(&reduced_shape(&x.shape(), 1 << axis, true))?
     };
-    let softmax = x.sub(&out)?.exp();
+
+    let shift = x.constant(x.value().softmax_shift("logsumexp", axis)?);
+    let exps = x.sub(&shift)?.exp();
+    let softmax = exps.div(&exps.sum_axes(1 << axis, true)?)?;
     grad_out.mul(&softmax)
 }
 
