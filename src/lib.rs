@@ -16,3 +16,18 @@ pub mod nn {
 pub mod optim {
     pub use zengrad_optim::*;
 }
+
+/// The Rust code of the README and of the guides in `docs/`, compiled and
+/// run by `cargo test` as doctests, so that the guides cannot drift from
+/// the code.
+#[cfg(doctest)]
+mod guides {
+    #[doc = include_str!("../README.md")]
+    struct Readme;
+
+    #[doc = include_str!("../docs/autodiff.md")]
+    struct Autodiff;
+
+    #[doc = include_str!("../docs/design.md")]
+    struct Design;
+}
