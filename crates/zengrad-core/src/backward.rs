@@ -152,7 +152,14 @@ impl<'t, F: Float> Var<'t, F> {
         }
 
         leaves.reverse();
-        let params = self.tape.params.borrow().clone();
+        let mut params: Vec<_> = self
+            .tape
+            .params
+            .borrow()
+            .iter()
+            .map(|(&p, &n)| (p, n))
+            .collect();
+        params.sort_unstable();
         Ok(Grads::new(self.tape.id(), leaves, params))
     }
 

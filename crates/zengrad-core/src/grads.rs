@@ -14,6 +14,7 @@ pub struct Grads<F: Float = f32> {
     tape: u64,
     /// The leaves' gradients, by ascending node id.
     leaves: Vec<(NodeId, Tensor<F>)>,
+    /// The recorded parameters with their leaves, by ascending id.
     params: Vec<(ParamId, NodeId)>,
 }
 
@@ -60,11 +61,16 @@ impl<F: Float> Grads<F> {
 
     /// Returns the gradient of the parameter with identity `id`.
     pub fn param_by_id(&self, id: ParamId) -> Option<&Tensor<F>> {
-        let node = self.params.iter().find(|(param, _)| *param == id)?.1;
+        let at = self
+            .params
+            .binary_search_by_key(&id, |(param, _)| *param)
+            .ok()?;
+        let node = self.params[at].1;
         self.by_node(node)
     }
 
-    /// Returns the parameters that have a gradient, with it.
+    /// Returns the parameters that have a gradient, with it, by ascending
+    /// [`ParamId`].
     pub fn params(&self) -> impl Iterator<Item = (ParamId, &Tensor<F>)> {
         self.params
             .iter()

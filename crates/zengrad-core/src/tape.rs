@@ -2,6 +2,7 @@
 //! to a value on it.
 
 use std::cell::{Ref, RefCell};
+use std::collections::HashMap;
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -171,7 +172,9 @@ impl<F: Float> Node<F> {
 pub struct Tape<F: Float = f32> {
     id: u64,
     pub(crate) nodes: RefCell<Vec<Node<F>>>,
-    pub(crate) params: RefCell<Vec<(ParamId, NodeId)>>,
+    /// The parameters recorded, each with its leaf: a map, so that
+    /// recording many parameters stays linear.
+    pub(crate) params: RefCell<HashMap<ParamId, NodeId>>,
 }
 
 /// Gives every tape an identity, so that vars of two tapes are told apart.
@@ -188,7 +191,7 @@ impl<F: Float> Tape<F> {
         Tape {
             id: NEXT_TAPE.fetch_add(1, Ordering::Relaxed),
             nodes: RefCell::new(Vec::with_capacity(nodes)),
-            params: RefCell::new(Vec::new()),
+            params: RefCell::new(HashMap::new()),
         }
     }
 
@@ -264,17 +267,12 @@ impl<F: Float> Tape<F> {
     /// # Ok::<(), Error>(())
     /// ```
     pub fn param(&self, param: &Param<F>) -> Var<'_, F> {
-        let known = self
-            .params
-            .borrow()
-            .iter()
-            .find(|(id, _)| *id == param.id())
-            .map(|p| p.1);
+        let known = self.params.borrow().get(&param.id()).copied();
         if let Some(id) = known {
             return Var { tape: self, id };
         }
         let var = self.leaf(param.value().clone(), true);
-        self.params.borrow_mut().push((param.id(), var.id));
+        self.params.borrow_mut().insert(param.id(), var.id);
         var
     }
 

@@ -17,6 +17,10 @@ use crate::{Error, Float, Shape, Tensor};
 /// that size waking the pool costs more than it saves.
 const PARALLEL_MIN_FLOPS: usize = 1 << 18;
 
+/// Below this many rows or columns of output a product runs on the calling
+/// thread, whatever its size.
+const PARALLEL_MIN_SIDE: usize = 64;
+
 impl<F: Float> Tensor<F> {
     /// Multiplies matrices: `[.., m, k] @ [.., k, n]` gives `[.., m, n]`,
     /// where the batch axes `..` broadcast. As in NumPy, a 1-D left operand
@@ -61,8 +65,7 @@ impl<F: Float> Tensor<F> {
         trans_rhs: bool,
     ) -> Result<Tensor<F>, Error> {
         let plan = Plan::new(self.shape(), rhs.shape(), trans_lhs, trans_rhs)?;
-        let mut out = vec![F::zero(); plan.out.numel()];
-        plan.run(self.data(), rhs.data(), &mut out);
+        let out = plan.run(self.data(), rhs.data());
         Ok(Tensor::new(out, plan.out))
     }
 }
@@ -165,33 +168,40 @@ impl Plan {
         })
     }
 
-    /// Writes `op(lhs) @ op(rhs)` into `out`, overwriting it.
-    fn run<F: Float>(&self, lhs: &[F], rhs: &[F], out: &mut [F]) {
+    /// Returns `op(lhs) @ op(rhs)` in a new buffer.
+    fn run<F: Float>(&self, lhs: &[F], rhs: &[F]) -> Vec<F> {
         let (m, n, k) = (self.m, self.n, self.k);
-        if m == 0 || n == 0 {
-            return;
+        let len = self.out.numel();
+        if m == 0 || n == 0 || k == 0 {
+            return vec![F::zero(); len];
         }
-        if k == 0 {
-            out.fill(F::zero());
-            return;
-        }
-        let parallelism = if m * n * k >= PARALLEL_MIN_FLOPS && rayon::current_num_threads() > 1 {
+        // Only a product large in both output sizes is worth the pool: a
+        // thin one ([128, 512] @ [512, 10], say) runs slower split in two.
+        let big = m * n * k >= PARALLEL_MIN_FLOPS && m.min(n) >= PARALLEL_MIN_SIDE;
+        let parallelism = if big && rayon::current_num_threads() > 1 {
             Parallelism::Rayon(rayon::current_num_threads())
         } else {
             Parallelism::None
         };
+
+        // The buffer is not zeroed first: gemm overwrites every element of
+        // each output matrix (read_dst is false), and filling it with
+        // zeros cost 1 to 2 % of a training step.
+        let mut out: Vec<F> = Vec::with_capacity(len);
         let strides = [&self.lhs_batch[..], &self.rhs_batch, &self.out_batch];
+        let dst = out.as_mut_ptr();
         kernels::for_each_row(&self.batch, strides, |[a, b, c]| {
             // SAFETY: the plan's sizes and strides describe matrices that
-            // lie inside `lhs`, `rhs` and `out` (checked against their
-            // shapes in `Plan::new`); `out` is borrowed mutably, so the
-            // destination aliases neither operand.
+            // lie inside `lhs`, `rhs` and the `len` elements of `out`
+            // (checked against their shapes in `Plan::new`); `out` is a new
+            // buffer, so the destination aliases neither operand. With
+            // `read_dst` false gemm only writes the destination.
             unsafe {
                 gemm::gemm(
                     m,
                     n,
                     k,
-                    out[c..].as_mut_ptr(),
+                    dst.add(c),
                     1,
                     n as isize,
                     false,
@@ -210,6 +220,12 @@ impl Plan {
                 );
             }
         });
+        // SAFETY: the batch loop visits every output matrix once (the
+        // output batch shape is the broadcast of both operands'), and each
+        // gemm call wrote all m * n of its elements, so all `len` elements
+        // are initialized.
+        unsafe { out.set_len(len) };
+        out
     }
 }
 
