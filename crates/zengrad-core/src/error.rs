@@ -160,6 +160,17 @@ pub enum Error {
         shape: Shape,
     },
 
+    /// A custom op's backward rule returned the wrong number of gradients.
+    #[error("{op}: expected a backward rule with {expected} gradients (one per input), got {got}")]
+    CustomGrads {
+        /// The custom op's name.
+        op: &'static str,
+        /// The number of inputs.
+        expected: usize,
+        /// The number of gradients the rule returned.
+        got: usize,
+    },
+
     /// An operation that needs at least one input was given none.
     #[error("{op}: expected at least one input, got none")]
     Empty {

@@ -65,6 +65,7 @@ pub use error::Error;
 pub use float::Float;
 pub use grads::Grads;
 pub use ops::Op;
+pub use ops::custom::CustomOp;
 pub use param::{Param, ParamId};
 pub use shape::Shape;
 pub use tape::{Node, NodeId, Tape, Var};

@@ -9,7 +9,7 @@ use smallvec::SmallVec;
 use crate::ops::layout::{check_indices, check_permutation, check_range, swap_order, unsqueezed};
 use crate::ops::matmul::vector_shapes;
 use crate::ops::reduce::reduced_count;
-use crate::ops::{Op, Ops, all_axes, arith, axes_mask, unary};
+use crate::ops::{CustomFn, Op, Ops, all_axes, arith, axes_mask, unary};
 use crate::shape::resolve_axis;
 use crate::tape::{Inputs, Value};
 use crate::{Error, Float, NodeId, Shape, Tensor, Var};
@@ -831,5 +831,14 @@ impl<'t, F: Float> Ops<F> for Var<'t, F> {
 
     fn select(&self, mask: &Self, other: &Self) -> Result<Self, Error> {
         mask.select_var(*self, *other)
+    }
+
+    fn custom_backward(
+        op: &CustomFn<F>,
+        inputs: &[&Self],
+        out: &Self,
+        grad_out: &Self,
+    ) -> Result<Vec<Option<Self>>, Error> {
+        op.0.backward_var(inputs, out, grad_out)
     }
 }

@@ -14,9 +14,12 @@ use std::sync::Arc;
 
 use smallvec::SmallVec;
 
+pub use custom::CustomFn;
+
 use crate::{Error, Float, Shape, Tensor};
 
 pub(crate) mod arith;
+pub(crate) mod custom;
 pub(crate) mod layout;
 pub(crate) mod matmul;
 pub(crate) mod reduce;
@@ -31,7 +34,7 @@ pub(crate) mod unary;
 /// 24 bytes: every node of a tape holds one.
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
-pub enum Op<F> {
+pub enum Op<F: Float> {
     /// An input, a parameter or a constant: a node with no inputs.
     Leaf,
     /// `lhs + rhs`, broadcasting.
@@ -146,6 +149,8 @@ pub enum Op<F> {
         /// The axis normalized.
         axis: u32,
     },
+    /// An operation defined by its user, with its own backward rule.
+    Custom(CustomFn<F>),
     /// `log(sum(exp(x)))` along an axis, computed without overflow.
     LogSumExp {
         /// The axis reduced.
@@ -155,7 +160,7 @@ pub enum Op<F> {
     },
 }
 
-impl<F> Op<F> {
+impl<F: Float> Op<F> {
     /// Returns the operation's name, as the methods that record it spell it.
     pub fn name(&self) -> &'static str {
         match self {
@@ -193,6 +198,7 @@ impl<F> Op<F> {
             Op::Where => "where",
             Op::LogSoftmax { .. } => "log_softmax",
             Op::LogSumExp { .. } => "logsumexp",
+            Op::Custom(custom) => custom.name(),
         }
     }
 }
@@ -279,6 +285,17 @@ pub trait Ops<F: Float>: Clone + Sized {
 
     /// `mask ? self : other`, with broadcasting; `mask` is a constant.
     fn select(&self, mask: &Self, other: &Self) -> Result<Self, Error>;
+
+    /// Runs the rule of a custom op on this kind of value. Internal: it
+    /// routes a type-erased rule to the right instance of its generic
+    /// backward.
+    #[doc(hidden)]
+    fn custom_backward(
+        op: &CustomFn<F>,
+        inputs: &[&Self],
+        out: &Self,
+        grad_out: &Self,
+    ) -> Result<Vec<Option<Self>>, Error>;
 }
 
 /// The gradients of one node's inputs: `None` for an input that needs none.
@@ -349,6 +366,7 @@ pub(crate) fn backward<F: Float, T: Ops<F>>(
         }
         Op::IndexAdd { axis, indices } => one(grad_out.index_select(*axis as usize, indices)?),
         Op::Where => select::where_backward(inputs, grad_out, needs)?,
+        Op::Custom(op) => custom::backward(op, inputs, out, grad_out)?,
         Op::LogSoftmax { axis } => one(softmax::log_softmax_backward(
             out,
             *axis as usize,
@@ -495,5 +513,14 @@ impl<F: Float> Ops<F> for Tensor<F> {
 
     fn select(&self, mask: &Self, other: &Self) -> Result<Self, Error> {
         Tensor::where_(mask, self, other)
+    }
+
+    fn custom_backward(
+        op: &CustomFn<F>,
+        inputs: &[&Self],
+        out: &Self,
+        grad_out: &Self,
+    ) -> Result<Vec<Option<Self>>, Error> {
+        op.0.backward_tensor(inputs, out, grad_out)
     }
 }

@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use crate::ops::Ops;
+use crate::ops::{CustomFn, Ops};
 use crate::{Error, Float, Shape, Tensor};
 
 /// A value of shape `[]`, as a bare number.
@@ -160,6 +160,15 @@ impl<F: Float> Ops<F> for Scalar<F> {
 
     fn select(&self, mask: &Self, other: &Self) -> Result<Self, Error> {
         Ok(if mask.0 != F::zero() { *self } else { *other })
+    }
+
+    fn custom_backward(
+        op: &CustomFn<F>,
+        inputs: &[&Self],
+        out: &Self,
+        grad_out: &Self,
+    ) -> Result<Vec<Option<Self>>, Error> {
+        super::custom::scalar_backward(op, inputs, out, grad_out)
     }
 }
 
