@@ -1,6 +1,7 @@
 //! The one error type of the workspace.
 
 use crate::Shape;
+use crate::check::Mismatch;
 
 /// Everything that can go wrong in zengrad.
 ///
@@ -206,6 +207,11 @@ pub enum Error {
         /// The upper bound given.
         hi: f64,
     },
+
+    /// A derivative differs from its finite-difference estimate; see
+    /// [`crate::check`].
+    #[error("{0}")]
+    GradCheck(Box<Mismatch>),
 
     /// A numeric argument outside its domain.
     #[error("{op}: expected {expected}, got {got}")]

@@ -48,6 +48,7 @@
 #![deny(missing_docs)]
 
 mod backward;
+pub mod check;
 mod error;
 mod float;
 mod fmt;
