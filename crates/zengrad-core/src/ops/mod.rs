@@ -161,6 +161,46 @@ pub enum Op<F: Float> {
 }
 
 impl<F: Float> Op<F> {
+    /// The names of the built-in differentiable primitives, as
+    /// [`Op::name`] spells them: every variant but [`Op::Leaf`] and
+    /// [`Op::Custom`]. A test suite that registers every op can check
+    /// itself against this list.
+    pub const NAMES: &'static [&'static str] = &[
+        "add",
+        "sub",
+        "mul",
+        "div",
+        "neg",
+        "add_scalar",
+        "mul_scalar",
+        "powf",
+        "exp",
+        "log",
+        "sqrt",
+        "sin",
+        "cos",
+        "tanh",
+        "sigmoid",
+        "relu",
+        "abs",
+        "clamp",
+        "sum",
+        "max",
+        "sum_to",
+        "broadcast_to",
+        "reshape",
+        "permute",
+        "matmul",
+        "concat",
+        "slice",
+        "pad",
+        "index_select",
+        "index_add",
+        "where",
+        "log_softmax",
+        "logsumexp",
+    ];
+
     /// Returns the operation's name, as the methods that record it spell it.
     pub fn name(&self) -> &'static str {
         match self {
@@ -522,5 +562,128 @@ impl<F: Float> Ops<F> for Tensor<F> {
         grad_out: &Self,
     ) -> Result<Vec<Option<Self>>, Error> {
         op.0.backward_tensor(inputs, out, grad_out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One value of every variant. The match below has no wildcard, so a
+    /// new variant does not compile until it is added here, and then the
+    /// test checks that `NAMES` lists it.
+    fn every_variant() -> Vec<Op<f64>> {
+        let all = vec![
+            Op::Leaf,
+            Op::Add,
+            Op::Sub,
+            Op::Mul,
+            Op::Div,
+            Op::Neg,
+            Op::AddScalar(1.0),
+            Op::MulScalar(1.0),
+            Op::Powf(2.0),
+            Op::Exp,
+            Op::Log,
+            Op::Sqrt,
+            Op::Sin,
+            Op::Cos,
+            Op::Tanh,
+            Op::Sigmoid,
+            Op::Relu,
+            Op::Abs,
+            Op::Clamp(0.0, 1.0),
+            Op::Sum {
+                axes: 1,
+                keepdims: false,
+            },
+            Op::Max {
+                axes: 1,
+                keepdims: false,
+            },
+            Op::SumTo,
+            Op::BroadcastTo,
+            Op::Reshape,
+            Op::Permute(Arc::from([0usize])),
+            Op::MatMul {
+                trans_lhs: false,
+                trans_rhs: false,
+            },
+            Op::Concat { axis: 0 },
+            Op::Slice {
+                axis: 0,
+                start: 0,
+                end: 1,
+            },
+            Op::Pad {
+                axis: 0,
+                before: 0,
+                after: 1,
+            },
+            Op::IndexSelect {
+                axis: 0,
+                indices: Arc::from([0usize]),
+            },
+            Op::IndexAdd {
+                axis: 0,
+                indices: Arc::from([0usize]),
+            },
+            Op::Where,
+            Op::LogSoftmax { axis: 0 },
+            Op::LogSumExp {
+                axis: 0,
+                keepdims: false,
+            },
+        ];
+        for op in &all {
+            match op {
+                Op::Leaf
+                | Op::Add
+                | Op::Sub
+                | Op::Mul
+                | Op::Div
+                | Op::Neg
+                | Op::AddScalar(_)
+                | Op::MulScalar(_)
+                | Op::Powf(_)
+                | Op::Exp
+                | Op::Log
+                | Op::Sqrt
+                | Op::Sin
+                | Op::Cos
+                | Op::Tanh
+                | Op::Sigmoid
+                | Op::Relu
+                | Op::Abs
+                | Op::Clamp(..)
+                | Op::Sum { .. }
+                | Op::Max { .. }
+                | Op::SumTo
+                | Op::BroadcastTo
+                | Op::Reshape
+                | Op::Permute(_)
+                | Op::MatMul { .. }
+                | Op::Concat { .. }
+                | Op::Slice { .. }
+                | Op::Pad { .. }
+                | Op::IndexSelect { .. }
+                | Op::IndexAdd { .. }
+                | Op::Where
+                | Op::LogSoftmax { .. }
+                | Op::LogSumExp { .. }
+                | Op::Custom(_) => {}
+            }
+        }
+        all
+    }
+
+    #[test]
+    fn names_lists_every_builtin_primitive_once() {
+        let names: Vec<&str> = every_variant()
+            .iter()
+            .filter(|op| !matches!(op, Op::Leaf))
+            .map(Op::name)
+            .collect();
+        assert_eq!(names, Op::<f64>::NAMES);
     }
 }
