@@ -202,3 +202,24 @@ where
         .map(|(v, w)| v * w)
         .sum()
 }
+
+/// The tolerance of hand-derived values that go through `exp`, `log`,
+/// `tanh` or a fractional power: a few rounding errors of `f64` on values
+/// near 1.
+pub const ROUNDING_TOL: f64 = 1e-15;
+
+/// Returns the gradient of `loss` with respect to `x`, as a vector.
+pub fn grad_of(loss: Var<'_, f64>, x: Var<'_, f64>) -> Result<Vec<f64>, Error> {
+    Ok(loss.backward()?.get(x).expect("x has a gradient").to_vec())
+}
+
+/// Asserts that two slices agree within `tol`, element by element.
+pub fn assert_near(got: &[f64], expected: &[f64], tol: f64) {
+    assert_eq!(got.len(), expected.len(), "lengths differ: {got:?}");
+    for (j, (a, b)) in got.iter().zip(expected).enumerate() {
+        assert!(
+            (a - b).abs() <= tol,
+            "element {j}: got {a}, expected {b}; got {got:?}"
+        );
+    }
+}
