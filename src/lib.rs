@@ -30,4 +30,7 @@ mod guides {
 
     #[doc = include_str!("../docs/design.md")]
     struct Design;
+
+    #[doc = include_str!("../docs/higher-order.md")]
+    struct HigherOrder;
 }

@@ -52,6 +52,7 @@ pub mod check;
 mod error;
 mod float;
 mod fmt;
+pub mod functional;
 mod grads;
 mod kernels;
 mod operators;
