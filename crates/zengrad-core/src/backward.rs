@@ -214,6 +214,22 @@ impl<'t, F: Float> Var<'t, F> {
     /// Returns [`Error::ShapeMismatch`] when `seed` does not have this
     /// var's shape, and [`Error::ForeignVar`] when `seed` or a var of
     /// `wrt` is on another tape.
+    ///
+    /// # Examples: a Hessian-vector product
+    ///
+    /// ```
+    /// # use zengrad_core::{Error, Tape, Tensor};
+    /// // f(x) = sum(x^3): grad f = 3 x^2, H = diag(6 x), H v = 6 x v.
+    /// let tape = Tape::<f64>::new();
+    /// let x = tape.var(Tensor::from([1.0, 2.0]));
+    /// let v = tape.constant(Tensor::from([1.0, -1.0]));
+    /// let g = x.powf(3.0).sum_all().grad(&[x])?[0];
+    ///
+    /// // v^T (d g / d x) is H v, H being symmetric.
+    /// let hv = g.grad_with(v, &[x])?[0];
+    /// assert_eq!(hv.value().to_vec(), [6.0, -12.0]);
+    /// # Ok::<(), Error>(())
+    /// ```
     pub fn grad_with(self, seed: Var<'t, F>, wrt: &[Var<'t, F>]) -> Result<Vec<Var<'t, F>>, Error> {
         self.same_tape("grad", seed)?;
         for &var in wrt {
