@@ -63,7 +63,22 @@ impl Float for f64 {
 }
 
 mod sealed {
-    pub trait Sealed {}
-    impl Sealed for f32 {}
-    impl Sealed for f64 {}
+    use crate::buffer::{Pool, Pools};
+
+    /// Closes `Float` to `f32` and `f64`, and gives each its buffer pool.
+    pub trait Sealed: Sized {
+        fn pool(pools: &mut Pools) -> &mut Pool<Self>;
+    }
+
+    impl Sealed for f32 {
+        fn pool(pools: &mut Pools) -> &mut Pool<f32> {
+            &mut pools.f32
+        }
+    }
+
+    impl Sealed for f64 {
+        fn pool(pools: &mut Pools) -> &mut Pool<f64> {
+            &mut pools.f64
+        }
+    }
 }

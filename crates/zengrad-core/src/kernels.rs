@@ -5,6 +5,7 @@
 //! that broadcasting, permuting and slicing are all the same loop with other
 //! strides.
 
+use crate::buffer;
 use crate::{Float, Shape};
 
 /// Calls `f` once per row of `shape` with the offset of the row's first
@@ -65,7 +66,7 @@ pub(crate) fn gather<F: Float>(
     strides: &[usize],
     shape: &Shape,
 ) -> Vec<F> {
-    let mut out = Vec::with_capacity(shape.numel());
+    let mut out = buffer::take(shape.numel());
     let inner = shape.last().copied().unwrap_or(1);
     let step = strides.last().copied().unwrap_or(0);
     for_each_row(shape, [strides], |[offset]| {
@@ -87,7 +88,7 @@ pub(crate) fn zip<F: Float>(
     shape: &Shape,
     f: impl Fn(F, F) -> F,
 ) -> Vec<F> {
-    let mut out = Vec::with_capacity(shape.numel());
+    let mut out = buffer::take(shape.numel());
     let inner = shape.last().copied().unwrap_or(1);
     let (step_a, step_b) = (
         lhs.1.last().copied().unwrap_or(0),
@@ -128,7 +129,8 @@ pub(crate) fn reduce<F: Float>(
         .enumerate()
         .map(|(axis, &dim)| if axes >> axis & 1 == 1 { 1 } else { dim })
         .collect();
-    let mut out = vec![init; kept.numel()];
+    let mut out = buffer::take(kept.numel());
+    out.resize(kept.numel(), init);
     let in_strides = shape.strides();
     let out_strides = kept.broadcast_strides(shape);
     let inner = shape.last().copied().unwrap_or(1);

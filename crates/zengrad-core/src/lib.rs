@@ -48,6 +48,7 @@
 #![deny(missing_docs)]
 
 mod backward;
+mod buffer;
 pub mod check;
 mod error;
 mod float;

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use rand::{Rng, RngExt};
 use rand_distr::{Distribution, StandardNormal};
 
+use crate::buffer::{self, Buffer};
 use crate::{Error, Float, Shape};
 
 /// An n-dimensional array of values in row-major order, with a [`Shape`].
@@ -37,9 +38,9 @@ pub struct Tensor<F: Float = f32> {
 
 /// A tensor's values: inline when there is one, shared otherwise.
 #[derive(Clone)]
-enum Storage<F> {
+enum Storage<F: Float> {
     One(F),
-    Many(Arc<Vec<F>>),
+    Many(Arc<Buffer<F>>),
 }
 
 impl<F: Float> Tensor<F> {
@@ -50,7 +51,7 @@ impl<F: Float> Tensor<F> {
         let storage = if data.len() == 1 {
             Storage::One(data[0])
         } else {
-            Storage::Many(Arc::new(data))
+            Storage::Many(Arc::new(Buffer::new(data)))
         };
         Tensor { shape, storage }
     }
@@ -130,7 +131,9 @@ impl<F: Float> Tensor<F> {
     /// ```
     pub fn full(shape: impl Into<Shape>, value: F) -> Tensor<F> {
         let shape = shape.into();
-        Tensor::new(vec![value; shape.numel()], shape)
+        let mut data = buffer::take(shape.numel());
+        data.resize(shape.numel(), value);
+        Tensor::new(data, shape)
     }
 
     /// Creates a tensor of the given shape filled with zeros.
@@ -398,7 +401,9 @@ impl<F: Float> Tensor<F> {
         match &self.storage {
             Storage::One(value) => Tensor::one(f(*value), self.shape.clone()),
             Storage::Many(data) => {
-                Tensor::new(data.iter().map(|&v| f(v)).collect(), self.shape.clone())
+                let mut out = buffer::take(data.len());
+                out.extend(data.iter().map(|&v| f(v)));
+                Tensor::new(out, self.shape.clone())
             }
         }
     }

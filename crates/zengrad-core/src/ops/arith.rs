@@ -11,9 +11,9 @@
 //!
 //! A gradient of a broadcast input is summed back to the input's shape.
 
-use crate::kernels;
 use crate::ops::{InputGrads, Ops};
 use crate::{Error, Float, Shape, Tensor};
+use crate::{buffer, kernels};
 
 impl<F: Float> Tensor<F> {
     /// Combines two tensors element by element with NumPy broadcasting.
@@ -30,12 +30,8 @@ impl<F: Float> Tensor<F> {
                     self.shape().clone(),
                 ));
             }
-            let data = self
-                .data()
-                .iter()
-                .zip(rhs.data())
-                .map(|(&a, &b)| f(a, b))
-                .collect();
+            let mut data = buffer::take(self.numel());
+            data.extend(self.data().iter().zip(rhs.data()).map(|(&a, &b)| f(a, b)));
             return Ok(Tensor::new(data, self.shape().clone()));
         }
         let shape = Shape::broadcast(op, self.shape(), rhs.shape())?;

@@ -16,10 +16,10 @@
 
 use std::ops::Range;
 
-use crate::kernels;
 use crate::ops::{InputGrads, Ops};
 use crate::shape::resolve_axis;
 use crate::{Error, Float, Shape, Tensor};
+use crate::{buffer, kernels};
 
 impl<F: Float> Tensor<F> {
     /// Returns the same values in another shape with as many elements.
@@ -162,7 +162,7 @@ impl<F: Float> Tensor<F> {
         let shape = self
             .shape()
             .with_dim(axis, before + self.dims()[axis] + after);
-        let mut out = vec![F::zero(); shape.numel()];
+        let mut out = buffer::zeros(shape.numel());
         let out_strides = shape.strides();
         let in_strides = self.shape().strides();
         let base = before * out_strides[axis];
@@ -195,7 +195,7 @@ impl<F: Float> Tensor<F> {
         let shapes: Vec<&Shape> = tensors.iter().map(|t| t.shape()).collect();
         let (axis, shape) = concat_shape(&shapes, axis)?;
         let outer: usize = shape[..axis].iter().product();
-        let mut out = Vec::with_capacity(shape.numel());
+        let mut out = buffer::take(shape.numel());
         for row in 0..outer {
             for tensor in tensors {
                 let block: usize = tensor.dims()[axis..].iter().product();
@@ -263,7 +263,7 @@ impl<F: Float> Tensor<F> {
         let inner: usize = self.dims()[axis + 1..].iter().product();
         let size = self.dims()[axis];
         let shape = self.shape().with_dim(axis, indices.len());
-        let mut out = Vec::with_capacity(shape.numel());
+        let mut out = buffer::take(shape.numel());
         let data = self.data();
         for row in 0..outer {
             for &index in indices {
@@ -317,7 +317,7 @@ impl<F: Float> Tensor<F> {
         let outer: usize = self.dims()[..axis].iter().product();
         let inner: usize = self.dims()[axis + 1..].iter().product();
         let shape = self.shape().with_dim(axis, size);
-        let mut out = vec![F::zero(); shape.numel()];
+        let mut out = buffer::zeros(shape.numel());
         let data = self.data();
         for row in 0..outer {
             for (i, &index) in indices.iter().enumerate() {

@@ -9,9 +9,9 @@
 
 use gemm::Parallelism;
 
-use crate::kernels;
 use crate::ops::{InputGrads, Ops};
 use crate::{Error, Float, Shape, Tensor};
+use crate::{buffer, kernels};
 
 /// Below this many multiply-adds a product runs on the calling thread: at
 /// that size waking the pool costs more than it saves.
@@ -173,7 +173,7 @@ impl Plan {
         let (m, n, k) = (self.m, self.n, self.k);
         let len = self.out.numel();
         if m == 0 || n == 0 || k == 0 {
-            return vec![F::zero(); len];
+            return buffer::zeros(len);
         }
         // Only a product large in both output sizes is worth the pool: a
         // thin one ([128, 512] @ [512, 10], say) runs slower split in two.
@@ -187,7 +187,7 @@ impl Plan {
         // The buffer is not zeroed first: gemm overwrites every element of
         // each output matrix (read_dst is false), and filling it with
         // zeros cost 1 to 2 % of a training step.
-        let mut out: Vec<F> = Vec::with_capacity(len);
+        let mut out: Vec<F> = buffer::take(len);
         let strides = [&self.lhs_batch[..], &self.rhs_batch, &self.out_batch];
         let dst = out.as_mut_ptr();
         kernels::for_each_row(&self.batch, strides, |[a, b, c]| {

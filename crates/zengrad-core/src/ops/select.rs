@@ -8,6 +8,7 @@
 //! exactly zero, even where `g` is infinite or NaN. The mask is a constant
 //! and receives no gradient.
 
+use crate::buffer;
 use crate::ops::{InputGrads, Ops};
 use crate::{Error, Float, Shape, Tensor};
 
@@ -38,12 +39,13 @@ impl<F: Float> Tensor<F> {
         let mask = mask.broadcast_to(&shape)?;
         let on_true = on_true.broadcast_to(&shape)?;
         let on_false = on_false.broadcast_to(&shape)?;
-        let data = mask
-            .data()
-            .iter()
-            .zip(on_true.data().iter().zip(on_false.data()))
-            .map(|(&m, (&a, &b))| if m != F::zero() { a } else { b })
-            .collect();
+        let mut data = buffer::take(shape.numel());
+        data.extend(
+            mask.data()
+                .iter()
+                .zip(on_true.data().iter().zip(on_false.data()))
+                .map(|(&m, (&a, &b))| if m != F::zero() { a } else { b }),
+        );
         Ok(Tensor::new(data, shape))
     }
 
