@@ -168,7 +168,8 @@ impl<'t, F: Float> Var<'t, F> {
     /// any order (`torch.autograd.grad` with `create_graph=True`).
     ///
     /// The vars in `wrt` may be leaves or intermediate results. One that
-    /// the output does not depend on gets a zero gradient.
+    /// the output does not depend on gets a zero gradient. The walk records
+    /// gradients only along paths that lead to a var of `wrt`.
     ///
     /// # Errors
     ///
@@ -251,6 +252,11 @@ impl<'t, F: Float> Var<'t, F> {
             grads[count - 1] = Some(seed);
         }
 
+        // Only the nodes from which some var of `wrt` can be reached need a
+        // gradient: the walk records nothing for the others. (The gradient
+        // of a jvp's second pass, say, flows back to its seed alone.)
+        let leads = self.leads_to(count, wrt);
+
         for i in (0..count).rev() {
             let Some(grad_out) = grads[i].take() else {
                 continue;
@@ -266,7 +272,7 @@ impl<'t, F: Float> Var<'t, F> {
                 let needs: SmallVec<[bool; 3]> = node
                     .inputs
                     .iter()
-                    .map(|id| nodes[id.index()].requires_grad)
+                    .map(|id| nodes[id.index()].requires_grad && leads[id.index()])
                     .collect();
                 (node.op.clone(), node.inputs.clone(), needs)
             };
@@ -303,6 +309,25 @@ impl<'t, F: Float> Var<'t, F> {
             .zip(wrt)
             .map(|(grad, var)| grad.unwrap_or_else(|| zeros(var)))
             .collect())
+    }
+
+    /// Marks the first `count` nodes from which some var of `wrt` can be
+    /// reached (the vars themselves included), in one forward sweep: a
+    /// node's inputs come before it.
+    fn leads_to(self, count: usize, wrt: &[Var<'t, F>]) -> Vec<bool> {
+        let nodes = self.tape.nodes.borrow();
+        let mut leads = vec![false; count];
+        for var in wrt {
+            if var.id.index() < count {
+                leads[var.id.index()] = true;
+            }
+        }
+        for i in 0..count {
+            if !leads[i] {
+                leads[i] = nodes[i].inputs.iter().any(|id| leads[id.index()]);
+            }
+        }
+        leads
     }
 }
 

@@ -36,12 +36,12 @@
 //! zengrad has no forward mode of its own. [`jvp`] gets `J v` with the
 //! "double-vjp trick": `w(u) = uᵀ J` is recorded for a var `u` (its value
 //! does not matter, since `w` is linear in `u`), and the gradient of
-//! `<w(u), v>` with respect to `u` is `J v`. The second pass walks back over
-//! the recorded first one and the forward, and computes the gradient with
-//! respect to `x` too (every leaf gets one), so a jvp costs about three
-//! vjps where true forward mode would cost about one: measured on W4's
-//! Rosenbrock terms (`n = 100,000`, f64, one thread, `cargo bench --bench
-//! w4_hvp`), a vjp takes 1.2 ms and a jvp 3.5 ms, 2.9 times as long.
+//! `<w(u), v>` with respect to `u` is `J v`. That second pass walks only
+//! the nodes from which `u` can be reached (the recorded first pass, not
+//! the forward), so a jvp costs a vjp and a little more, where true forward
+//! mode would cost about one vjp: measured on W4's Rosenbrock terms
+//! (`n = 100,000`, f64, one thread, `cargo bench --bench w4_hvp`), a vjp
+//! takes 1.2 ms and a jvp 1.9 ms, 1.6 times as long.
 //!
 //! # Several inputs
 //!
@@ -216,7 +216,7 @@ where
 ///
 /// `v` has the shape of `x`; the product has the shape of `f(x)`. It is
 /// computed by two reverse passes, the "double-vjp trick" (see the
-/// [module documentation](self)), at about three times the cost of a
+/// [module documentation](self)), at about 1.6 times the cost of a
 /// [`vjp`].
 ///
 /// # Errors
@@ -250,7 +250,8 @@ where
     let out = f(input)?;
 
     let (seed, ut_j) = recorded_vjp(out, input)?;
-    let product = grad_or_zeros(&ut_j.backward_with(v)?, seed);
+    let v = tape.constant(v.clone());
+    let product = ut_j.grad_with(v, &[seed])?[0].value();
     Ok((out.value(), product))
 }
 
