@@ -1,6 +1,6 @@
 //! The classic textbook network: 2 inputs, 3 sigmoid hidden units and one
-//! sigmoid output, trained by full-batch gradient descent on binary
-//! cross-entropy.
+//! sigmoid output, trained by full-batch gradient descent (`Sgd`, plain) on
+//! binary cross-entropy.
 //!
 //! The data set has six rows, and its labels contradict each other pair by
 //! pair: each of `[1, 0]`, `[0, 1]` and `[1, 1]` appears twice, labelled 0
@@ -14,7 +14,8 @@
 //!
 //! Run it with `cargo run --release --example sigmoid_mlp`.
 
-use zengrad::{Error, Grads, Param, Tape, Tensor};
+use zengrad::optim::{Optimizer, Sgd, SgdOptions};
+use zengrad::{Error, Param, Tape, Tensor};
 
 type Var<'t> = zengrad::Var<'t, f64>;
 
@@ -71,14 +72,14 @@ impl Network {
         Ok((hidden.matmul(tape.param(&self.w2))? + tape.param(&self.b2)).sigmoid())
     }
 
-    /// Moves every parameter against its gradient: `W := W - lr * dC/dW`.
-    fn step(&mut self, grads: &Grads<f64>, lr: f64) {
-        for param in [&mut self.w1, &mut self.b1, &mut self.w2, &mut self.b2] {
-            // Every parameter feeds the loss, so each one has a gradient.
-            let grad = grads.param(param).expect("every parameter feeds the loss");
-            let value = param.value() - &(grad * lr);
-            param.set(value);
-        }
+    /// Returns the parameters, for an optimizer to hold.
+    fn params(&self) -> [&Param<f64>; 4] {
+        [&self.w1, &self.b1, &self.w2, &self.b2]
+    }
+
+    /// Returns the parameters, for an optimizer to update.
+    fn params_mut(&mut self) -> [&mut Param<f64>; 4] {
+        [&mut self.w1, &mut self.b1, &mut self.w2, &mut self.b2]
     }
 }
 
@@ -98,6 +99,14 @@ pub fn train() -> Result<Run, Error> {
     ]);
     let y = Tensor::from([[0.0], [0.0], [1.0], [1.0], [1.0], [0.0]]);
     let mut net = Network::w6_init()?;
+    // Plain SGD: `W := W - lr * dC/dW` for every parameter.
+    let mut sgd = Sgd::new(
+        &net.params(),
+        SgdOptions {
+            lr: LR,
+            ..Default::default()
+        },
+    )?;
     let mut losses = Vec::with_capacity(EPOCHS);
 
     for _ in 0..EPOCHS {
@@ -110,9 +119,11 @@ pub fn train() -> Result<Run, Error> {
         let loss = -(y * p.log() + (1.0 - y) * (1.0 - p).log()).mean_all();
         losses.push(loss.item()?);
 
-        // The tape gives every gradient; none is written by hand.
+        // The tape gives every gradient; none is written by hand. Without
+        // the tape, the step writes into the parameters in place.
         let grads = loss.backward()?;
-        net.step(&grads, LR);
+        drop(tape);
+        sgd.step(&mut net.params_mut(), &grads)?;
     }
 
     let tape = Tape::new();

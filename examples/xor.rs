@@ -1,18 +1,19 @@
 //! XOR, the function a single neuron cannot learn, learned by a network of
 //! 2 inputs, 4 tanh hidden units and one sigmoid output.
 //!
-//! Full-batch gradient descent on binary cross-entropy over the four points,
-//! from initial values drawn with a fixed seed, until the loss falls below
-//! 0.01. Every run prints the same numbers.
+//! Full-batch gradient descent (`Sgd`, plain) on binary cross-entropy over
+//! the four points, from initial values drawn with a fixed seed, until the
+//! loss falls below 0.01. Every run prints the same numbers.
 //!
 //! Run it with `cargo run --release --example xor`.
 
-use zengrad::{Error, Grads, Param, Tape, Tensor, seeded_rng};
+use zengrad::optim::{Optimizer, Sgd, SgdOptions};
+use zengrad::{Error, Param, Tape, Tensor, seeded_rng};
 
 type Var<'t> = zengrad::Var<'t, f32>;
 
 /// The step size of gradient descent.
-const LR: f32 = 0.5;
+const LR: f64 = 0.5;
 
 /// Training stops once the loss is below this.
 pub const TARGET_LOSS: f32 = 0.01;
@@ -70,14 +71,14 @@ impl Network {
         Ok((hidden.matmul(tape.param(&self.w2))? + tape.param(&self.b2)).sigmoid())
     }
 
-    /// Moves every parameter against its gradient: `W := W - lr * dC/dW`.
-    fn step(&mut self, grads: &Grads, lr: f32) {
-        for param in [&mut self.w1, &mut self.b1, &mut self.w2, &mut self.b2] {
-            // Every parameter feeds the loss, so each one has a gradient.
-            let grad = grads.param(param).expect("every parameter feeds the loss");
-            let value = param.value() - &(grad * lr);
-            param.set(value);
-        }
+    /// Returns the parameters, for an optimizer to hold.
+    fn params(&self) -> [&Param; 4] {
+        [&self.w1, &self.b1, &self.w2, &self.b2]
+    }
+
+    /// Returns the parameters, for an optimizer to update.
+    fn params_mut(&mut self) -> [&mut Param; 4] {
+        [&mut self.w1, &mut self.b1, &mut self.w2, &mut self.b2]
     }
 }
 
@@ -91,6 +92,14 @@ pub fn train() -> Result<Run, Error> {
     let x = Tensor::from([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]);
     let y = Tensor::from([[0.0], [1.0], [1.0], [0.0]]);
     let mut net = Network::init(SEED)?;
+    // Plain SGD: `W := W - lr * dC/dW` for every parameter.
+    let mut sgd = Sgd::new(
+        &net.params(),
+        SgdOptions {
+            lr: LR,
+            ..Default::default()
+        },
+    )?;
     let mut losses = Vec::new();
     let mut predictions = Vec::new();
 
@@ -108,7 +117,9 @@ pub fn train() -> Result<Run, Error> {
         }
 
         let grads = loss.backward()?;
-        net.step(&grads, LR);
+        // Without the tape, the step writes into the parameters in place.
+        drop(tape);
+        sgd.step(&mut net.params_mut(), &grads)?;
     }
 
     Ok(Run {

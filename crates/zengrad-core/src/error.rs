@@ -223,4 +223,136 @@ pub enum Error {
         /// The value given.
         got: f64,
     },
+
+    /// A parameter that an optimizer does not hold: it was given neither
+    /// at construction nor to `add_group`.
+    #[error("{op}: expected a parameter of the optimizer, got parameter #{id}")]
+    UnknownParam {
+        /// The operation.
+        op: &'static str,
+        /// The parameter's identity, as [`ParamId::get`](crate::ParamId::get)
+        /// returns it.
+        id: u64,
+    },
+
+    /// A parameter given to an optimizer twice: to two groups, or twice to
+    /// one.
+    #[error("{op}: expected each parameter in one group once, got parameter #{id} again")]
+    DuplicateParam {
+        /// The operation.
+        op: &'static str,
+        /// The parameter's identity.
+        id: u64,
+    },
+
+    /// A parameter group that an optimizer does not have.
+    #[error("{op}: expected a group index below {count}, got {group}")]
+    Group {
+        /// The operation.
+        op: &'static str,
+        /// The group index given.
+        group: usize,
+        /// The number of groups.
+        count: usize,
+    },
+
+    /// A file that could not be read, written or renamed.
+    #[error("{op}: expected to {action} {}, got {kind}", path.display())]
+    Io {
+        /// The operation.
+        op: &'static str,
+        /// What was attempted on the file: "read", "write" or "rename".
+        action: &'static str,
+        /// The file.
+        path: std::path::PathBuf,
+        /// What went wrong, as the operating system reported it.
+        kind: std::io::ErrorKind,
+    },
+
+    /// Bytes that are not the checkpoint expected: wrong magic bytes,
+    /// version, length or checksum (a truncated or corrupt file), or the
+    /// state of another optimizer or of other parameters.
+    #[error("{op}: expected {what} {expected}, got {got}")]
+    Checkpoint {
+        /// The operation.
+        op: &'static str,
+        /// The part of the checkpoint at fault, such as "checksum".
+        what: &'static str,
+        /// The value it needed, as text.
+        expected: String,
+        /// The value found, as text.
+        got: String,
+    },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_param_names_the_parameter() {
+        let err = Error::UnknownParam { op: "step", id: 7 };
+
+        assert_eq!(
+            err.to_string(),
+            "step: expected a parameter of the optimizer, got parameter #7"
+        );
+    }
+
+    #[test]
+    fn duplicate_param_names_the_parameter() {
+        let err = Error::DuplicateParam {
+            op: "add_group",
+            id: 3,
+        };
+
+        assert_eq!(
+            err.to_string(),
+            "add_group: expected each parameter in one group once, got parameter #3 again"
+        );
+    }
+
+    #[test]
+    fn group_names_the_index_and_the_count() {
+        let err = Error::Group {
+            op: "set_lr",
+            group: 2,
+            count: 1,
+        };
+
+        assert_eq!(
+            err.to_string(),
+            "set_lr: expected a group index below 1, got 2"
+        );
+    }
+
+    #[test]
+    fn io_names_the_action_the_path_and_the_kind() {
+        let err = Error::Io {
+            op: "load",
+            action: "read",
+            path: "/no/such/file.ckpt".into(),
+            kind: std::io::ErrorKind::NotFound,
+        };
+
+        assert_eq!(
+            err.to_string(),
+            "load: expected to read /no/such/file.ckpt, got entity not found"
+        );
+    }
+
+    #[test]
+    fn checkpoint_names_the_part_at_fault() {
+        let err = Error::Checkpoint {
+            op: "load",
+            what: "checksum",
+            expected: "0x0badf00d".into(),
+            got: "0xcafe0123".into(),
+        };
+
+        assert_eq!(
+            err.to_string(),
+            "load: expected checksum 0x0badf00d, got 0xcafe0123"
+        );
+    }
 }

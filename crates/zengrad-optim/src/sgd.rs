@@ -1,0 +1,288 @@
+//! Stochastic gradient descent, with momentum, as `torch.optim.SGD`.
+//!
+//! For each parameter `p` with gradient `g`, at step `t`:
+//!
+//! ```text
+//! g = -g                          if maximize
+//! g = g + weight_decay * p        if weight_decay != 0
+//! if momentum != 0:
+//!     b = g                                        at the first step
+//!     b = momentum * b + (1 - dampening) * g       after
+//!     g = g + momentum * b        if nesterov, else g = b
+//! p = p - lr * g
+//! ```
+
+use zengrad_core::{Error, Float, Param};
+
+use crate::checkpoint::{Reader, Writer};
+use crate::groups::{self, Groups, Options, State};
+use crate::{GradSource, LrGroups, Optimizer};
+
+/// The options of [`Sgd`], with the defaults of `torch.optim.SGD`.
+///
+/// # Examples
+///
+/// ```
+/// # use zengrad_optim::SgdOptions;
+/// let options = SgdOptions { lr: 0.1, momentum: 0.9, ..Default::default() };
+/// assert_eq!(options.dampening, 0.0);
+/// assert!(!options.nesterov);
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct SgdOptions {
+    /// The learning rate; default 1e-3.
+    pub lr: f64,
+    /// The momentum factor; default 0, no momentum.
+    pub momentum: f64,
+    /// How much of each gradient the momentum buffer leaves out; default 0.
+    pub dampening: f64,
+    /// The L2 penalty added to the gradient, `weight_decay * p`; default 0.
+    pub weight_decay: f64,
+    /// Whether to use Nesterov momentum; default `false`. It needs a
+    /// momentum above 0 and a dampening of 0.
+    pub nesterov: bool,
+    /// Whether to maximize the objective instead of minimizing it; default
+    /// `false`.
+    pub maximize: bool,
+}
+
+impl Default for SgdOptions {
+    fn default() -> SgdOptions {
+        SgdOptions {
+            lr: 1e-3,
+            momentum: 0.0,
+            dampening: 0.0,
+            weight_decay: 0.0,
+            nesterov: false,
+            maximize: false,
+        }
+    }
+}
+
+impl Options for SgdOptions {
+    const OP: &'static str = "sgd";
+
+    fn lr(&self) -> f64 {
+        self.lr
+    }
+
+    fn set_lr(&mut self, lr: f64) {
+        self.lr = lr;
+    }
+
+    fn check(&self) -> Result<(), Error> {
+        groups::check_nonnegative(Self::OP, "lr >= 0", self.lr)?;
+        groups::check_nonnegative(Self::OP, "momentum >= 0", self.momentum)?;
+        groups::check_nonnegative(Self::OP, "weight_decay >= 0", self.weight_decay)?;
+        if self.nesterov && self.momentum <= 0.0 {
+            return Err(Error::Argument {
+                op: Self::OP,
+                expected: "momentum > 0 with nesterov",
+                got: self.momentum,
+            });
+        }
+        if self.nesterov && self.dampening != 0.0 {
+            return Err(Error::Argument {
+                op: Self::OP,
+                expected: "dampening 0 with nesterov",
+                got: self.dampening,
+            });
+        }
+        Ok(())
+    }
+
+    fn write(&self, w: &mut Writer) {
+        w.f64(self.lr);
+        w.f64(self.momentum);
+        w.f64(self.dampening);
+        w.f64(self.weight_decay);
+        w.bool(self.nesterov);
+        w.bool(self.maximize);
+    }
+
+    fn read(r: &mut Reader) -> Result<SgdOptions, Error> {
+        Ok(SgdOptions {
+            lr: r.f64()?,
+            momentum: r.f64()?,
+            dampening: r.f64()?,
+            weight_decay: r.f64()?,
+            nesterov: r.bool()?,
+            maximize: r.bool()?,
+        })
+    }
+}
+
+/// The state of one parameter: its momentum buffer, made at its first step
+/// with a momentum.
+struct SgdState<F> {
+    momentum_buffer: Option<Vec<F>>,
+}
+
+impl<F: Float> State<F> for SgdState<F> {
+    fn write(&self, w: &mut Writer) {
+        w.bool(self.momentum_buffer.is_some());
+        if let Some(buffer) = &self.momentum_buffer {
+            w.values(buffer);
+        }
+    }
+
+    fn read(r: &mut Reader, numel: usize) -> Result<SgdState<F>, Error> {
+        let momentum_buffer = match r.bool()? {
+            true => Some(r.values(numel)?),
+            false => None,
+        };
+        Ok(SgdState { momentum_buffer })
+    }
+}
+
+/// Stochastic gradient descent with momentum, weight decay and Nesterov
+/// momentum: `torch.optim.SGD`.
+///
+/// # Examples: minimizing `|w - 3|^2`
+///
+/// ```
+/// use zengrad_core::{Error, Param, Tape, Tensor};
+/// use zengrad_optim::{Optimizer, Sgd, SgdOptions};
+///
+/// let mut w = Param::new(Tensor::from([0.0f64, 1.0]));
+/// let mut sgd = Sgd::new(&[&w], SgdOptions { lr: 0.1, ..Default::default() })?;
+///
+/// for _ in 0..100 {
+///     let grads = {
+///         let tape = Tape::new();
+///         (tape.param(&w) - 3.0).square().sum_all().backward()?
+///     };
+///     sgd.step(&mut [&mut w], &grads)?;
+/// }
+/// assert!(w.value().allclose(&Tensor::from([3.0, 3.0]), 1e-9, 0.0));
+/// # Ok::<(), Error>(())
+/// ```
+#[derive(Debug)]
+pub struct Sgd<F: Float = f32> {
+    groups: Groups<SgdOptions, SgdState<F>>,
+}
+
+impl<F: Float> Sgd<F> {
+    /// Returns an optimizer of `params`, which form its group 0.
+    ///
+    /// # Errors
+    ///
+    /// Returns [`Error::Argument`] when an option is out of its range
+    /// (`lr`, `momentum` or `weight_decay` below 0 or NaN; `nesterov`
+    /// without a momentum, or with a dampening), and
+    /// [`Error::DuplicateParam`] when a parameter is given twice.
+    pub fn new(params: &[&Param<F>], options: SgdOptions) -> Result<Sgd<F>, Error> {
+        Ok(Sgd {
+            groups: Groups::new(params, options)?,
+        })
+    }
+
+    /// Adds a group of parameters with their own options, such as the
+    /// biases without weight decay.
+    ///
+    /// # Errors
+    ///
+    /// The errors of [`new`](Sgd::new); a parameter already in a group is
+    /// a [`Error::DuplicateParam`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use zengrad_core::{Error, Param, Tensor};
+    /// # use zengrad_optim::{LrGroups, Sgd, SgdOptions};
+    /// let w = Param::new(Tensor::<f64>::zeros([2, 2]));
+    /// let b = Param::new(Tensor::<f64>::zeros([2]));
+    /// let options = SgdOptions { lr: 0.1, weight_decay: 1e-4, ..Default::default() };
+    /// let mut sgd = Sgd::new(&[&w], options.clone())?;
+    /// sgd.add_group(&[&b], SgdOptions { weight_decay: 0.0, ..options })?;
+    /// assert_eq!(sgd.group_count(), 2);
+    /// # Ok::<(), Error>(())
+    /// ```
+    pub fn add_group(&mut self, params: &[&Param<F>], options: SgdOptions) -> Result<(), Error> {
+        self.groups.add(params, options)
+    }
+
+    /// Returns the options of a group, or `None` when there is no such
+    /// group.
+    pub fn options(&self, group: usize) -> Option<&SgdOptions> {
+        self.groups.options(group)
+    }
+
+    /// Replaces the options of a group.
+    ///
+    /// # Errors
+    ///
+    /// Returns [`Error::Group`] when there is no such group, and the
+    /// errors of [`new`](Sgd::new) for options out of range.
+    pub fn set_options(&mut self, group: usize, options: SgdOptions) -> Result<(), Error> {
+        self.groups.set_options(group, options)
+    }
+}
+
+impl<F: Float> LrGroups for Sgd<F> {
+    fn group_count(&self) -> usize {
+        self.groups.len()
+    }
+
+    fn lr(&self, group: usize) -> Option<f64> {
+        self.groups.lr(group)
+    }
+
+    fn set_lr(&mut self, group: usize, lr: f64) -> Result<(), Error> {
+        self.groups.set_lr(group, lr)
+    }
+}
+
+impl<F: Float> Optimizer<F> for Sgd<F> {
+    fn step(
+        &mut self,
+        params: &mut [&mut Param<F>],
+        grads: &dyn GradSource<F>,
+    ) -> Result<(), Error> {
+        self.groups.step(params, grads, update)
+    }
+
+    fn to_bytes(&self) -> Vec<u8> {
+        self.groups.to_bytes()
+    }
+
+    fn load_bytes(&mut self, bytes: &[u8]) -> Result<(), Error> {
+        self.groups.load_bytes(bytes)
+    }
+}
+
+/// One step of SGD on one parameter, in the order of operations of
+/// PyTorch's `_single_tensor_sgd`.
+fn update<F: Float>(o: &SgdOptions, state: &mut Option<SgdState<F>>, p: &mut [F], g: &[F]) {
+    let neg_lr = F::from_f64(-o.lr);
+    let weight_decay = F::from_f64(o.weight_decay);
+    let momentum = F::from_f64(o.momentum);
+    let keep = F::from_f64(1.0 - o.dampening);
+    let (maximize, decay) = (o.maximize, o.weight_decay != 0.0);
+    let grad = |g: F, p: F| {
+        let g = if maximize { -g } else { g };
+        if decay { g + weight_decay * p } else { g }
+    };
+
+    let state = state.get_or_insert(SgdState {
+        momentum_buffer: None,
+    });
+    if o.momentum == 0.0 {
+        for (p, &g) in p.iter_mut().zip(g) {
+            *p += neg_lr * grad(g, *p);
+        }
+        return;
+    }
+
+    // The first step with a momentum starts the buffer at the gradient.
+    let fresh = state.momentum_buffer.is_none();
+    let buffer = state
+        .momentum_buffer
+        .get_or_insert_with(|| vec![F::zero(); p.len()]);
+    for ((p, &g), b) in p.iter_mut().zip(g).zip(buffer.iter_mut()) {
+        let g = grad(g, *p);
+        *b = if fresh { g } else { *b * momentum + keep * g };
+        let g = if o.nesterov { g + momentum * *b } else { *b };
+        *p += neg_lr * g;
+    }
+}
