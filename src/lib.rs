@@ -31,6 +31,9 @@ mod guides {
     #[doc = include_str!("../docs/design.md")]
     struct Design;
 
+    #[doc = include_str!("../docs/testing.md")]
+    struct Testing;
+
     #[doc = include_str!("../docs/higher-order.md")]
     struct HigherOrder;
 }

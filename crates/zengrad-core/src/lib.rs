@@ -60,6 +60,8 @@ mod operators;
 pub mod ops;
 mod param;
 mod shape;
+#[cfg(feature = "proptest")]
+pub mod strategies;
 mod tape;
 mod tensor;
 mod var;

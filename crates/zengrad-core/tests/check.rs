@@ -254,3 +254,84 @@ fn a_custom_rule_with_a_gradient_of_the_wrong_shape_is_an_error() {
     let err = y.sum_all().backward().unwrap_err();
     assert_eq!(err.to_string(), "broadcasting: expected shape [], got [2]");
 }
+
+/// `x^3` whose rule is right at first order, and whose own derivative is
+/// wrong in a way chosen by the variant.
+enum HalfFrozenCube {
+    /// `3 x * x` with one factor of `x` a constant: the slope's derivative
+    /// is `3 x` where `6 x` is right.
+    InInput,
+    /// `grad_out` taken as a constant: the gradient no longer moves with
+    /// the cotangent that `gradgradcheck` differentiates along.
+    InGradOut,
+}
+
+impl CustomOp<f64> for HalfFrozenCube {
+    fn name(&self) -> &'static str {
+        "half_frozen_cube"
+    }
+
+    fn forward(&self, inputs: &[&Tensor<f64>]) -> Result<Tensor<f64>, Error> {
+        Ok(inputs[0].powf(3.0))
+    }
+
+    fn backward<T: Ops<f64>>(
+        &self,
+        inputs: &[&T],
+        _out: &T,
+        grad_out: &T,
+    ) -> Result<Vec<Option<T>>, Error> {
+        let x = inputs[0];
+        let grad = match self {
+            HalfFrozenCube::InInput => {
+                let slope = x.mul(&x.constant(x.value()))?.mul_scalar(3.0);
+                grad_out.mul(&slope)?
+            }
+            HalfFrozenCube::InGradOut => {
+                let slope = x.mul(x)?.mul_scalar(3.0);
+                grad_out.constant(grad_out.value()).mul(&slope)?
+            }
+        };
+        Ok(vec![Some(grad)])
+    }
+}
+
+#[test]
+fn gradgradcheck_catches_a_second_derivative_off_by_half() -> Result<(), Error> {
+    let op = Arc::new(HalfFrozenCube::InInput);
+    let inputs = [Tensor::from([0.5, -1.5])];
+
+    gradcheck(|xs| Var::custom(&op, xs), &inputs, &options())?;
+    let err = gradgradcheck(|xs| Var::custom(&op, xs), &inputs, &options()).unwrap_err();
+
+    // d/dx of the vector-Jacobian product v 3x^2 is 6 x v; the rule gives
+    // 3 x v, half of it, for the cotangent v that gradgradcheck draws.
+    let Error::GradCheck(mismatch) = &err else {
+        panic!("expected a gradgradcheck error, got {err}");
+    };
+    assert_eq!((mismatch.check, mismatch.input), ("gradgradcheck", 0));
+    assert!(
+        (mismatch.analytic - mismatch.numeric / 2.0).abs() < 1e-6,
+        "{err}"
+    );
+    Ok(())
+}
+
+#[test]
+fn gradgradcheck_catches_a_gradient_that_ignores_the_cotangent() -> Result<(), Error> {
+    let op = Arc::new(HalfFrozenCube::InGradOut);
+    let inputs = [Tensor::from([0.5, -1.5])];
+
+    gradcheck(|xs| Var::custom(&op, xs), &inputs, &options())?;
+    let err = gradgradcheck(|xs| Var::custom(&op, xs), &inputs, &options()).unwrap_err();
+
+    // The cotangent is input 1, after the one input of `f`: the derivative
+    // of v 3x^2 in v is 3 x^2 = 0.75 at x = 0.5; the rule gives 0.
+    let Error::GradCheck(mismatch) = &err else {
+        panic!("expected a gradgradcheck error, got {err}");
+    };
+    assert_eq!((mismatch.check, mismatch.input), ("gradgradcheck", 1));
+    assert_eq!(mismatch.analytic, 0.0);
+    assert!((mismatch.numeric - 0.75).abs() < 1e-8, "{err}");
+    Ok(())
+}
