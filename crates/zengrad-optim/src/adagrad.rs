@@ -11,9 +11,10 @@
 //!
 //! `s` starts at `initial_accumulator_value`.
 
+use serde::{Deserialize, Serialize};
 use zengrad_core::{Error, Float, Param};
 
-use crate::checkpoint::{Reader, Writer};
+use crate::checkpoint;
 use crate::groups::{self, Groups, Options, State};
 use crate::{GradSource, LrGroups, Optimizer};
 
@@ -26,7 +27,7 @@ use crate::{GradSource, LrGroups, Optimizer};
 /// let options = AdagradOptions { lr_decay: 0.01, ..Default::default() };
 /// assert_eq!((options.lr, options.eps), (1e-2, 1e-10));
 /// ```
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AdagradOptions {
     /// The learning rate; default 1e-2.
     pub lr: f64,
@@ -78,46 +79,21 @@ impl Options for AdagradOptions {
         )?;
         groups::check_nonnegative(Self::OP, "eps >= 0", self.eps)
     }
-
-    fn write(&self, w: &mut Writer) {
-        w.f64(self.lr);
-        w.f64(self.lr_decay);
-        w.f64(self.weight_decay);
-        w.f64(self.initial_accumulator_value);
-        w.f64(self.eps);
-        w.bool(self.maximize);
-    }
-
-    fn read(r: &mut Reader) -> Result<AdagradOptions, Error> {
-        Ok(AdagradOptions {
-            lr: r.f64()?,
-            lr_decay: r.f64()?,
-            weight_decay: r.f64()?,
-            initial_accumulator_value: r.f64()?,
-            eps: r.f64()?,
-            maximize: r.bool()?,
-        })
-    }
 }
 
 /// The state of one parameter: its step count and sum of squared
 /// gradients.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(bound = "F: Float")]
 struct AdagradState<F> {
     step: u64,
+    #[serde(with = "checkpoint::values")]
     sum: Vec<F>,
 }
 
 impl<F: Float> State<F> for AdagradState<F> {
-    fn write(&self, w: &mut Writer) {
-        w.u64(self.step);
-        w.values(&self.sum);
-    }
-
-    fn read(r: &mut Reader, numel: usize) -> Result<AdagradState<F>, Error> {
-        Ok(AdagradState {
-            step: r.u64()?,
-            sum: r.values(numel)?,
-        })
+    fn check(&self, numel: usize) -> Result<(), Error> {
+        checkpoint::expect_values(&self.sum, numel)
     }
 }
 

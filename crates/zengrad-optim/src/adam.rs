@@ -17,9 +17,10 @@
 //! moments rescale it; AdamW shrinks the parameter directly (decoupled
 //! weight decay).
 
+use serde::{Deserialize, Serialize};
 use zengrad_core::{Error, Float, Param};
 
-use crate::checkpoint::{Reader, Writer};
+use crate::checkpoint;
 use crate::groups::{self, Groups, Options, State};
 use crate::{GradSource, LrGroups, Optimizer};
 
@@ -33,7 +34,7 @@ use crate::{GradSource, LrGroups, Optimizer};
 /// assert_eq!(options.betas, (0.9, 0.999));
 /// assert_eq!(options.eps, 1e-8);
 /// ```
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AdamOptions {
     /// The learning rate; default 1e-3.
     pub lr: f64,
@@ -76,7 +77,7 @@ impl Default for AdamOptions {
 /// let options = AdamWOptions::default();
 /// assert_eq!((options.lr, options.weight_decay), (1e-3, 1e-2));
 /// ```
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AdamWOptions {
     /// The learning rate; default 1e-3.
     pub lr: f64,
@@ -130,27 +131,6 @@ macro_rules! adam_options {
                 check_beta(Self::OP, "betas.1 in [0, 1)", self.betas.1)?;
                 groups::check_nonnegative(Self::OP, "weight_decay >= 0", self.weight_decay)
             }
-
-            fn write(&self, w: &mut Writer) {
-                w.f64(self.lr);
-                w.f64(self.betas.0);
-                w.f64(self.betas.1);
-                w.f64(self.eps);
-                w.f64(self.weight_decay);
-                w.bool(self.amsgrad);
-                w.bool(self.maximize);
-            }
-
-            fn read(r: &mut Reader) -> Result<$options, Error> {
-                Ok($options {
-                    lr: r.f64()?,
-                    betas: (r.f64()?, r.f64()?),
-                    eps: r.f64()?,
-                    weight_decay: r.f64()?,
-                    amsgrad: r.bool()?,
-                    maximize: r.bool()?,
-                })
-            }
         }
     };
 }
@@ -170,35 +150,27 @@ fn check_beta(op: &'static str, expected: &'static str, beta: f64) -> Result<(),
 }
 
 /// The state of one parameter: its step count and running averages.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(bound = "F: Float")]
 struct AdamState<F> {
     step: u64,
+    #[serde(with = "checkpoint::values")]
     exp_avg: Vec<F>,
+    #[serde(with = "checkpoint::values")]
     exp_avg_sq: Vec<F>,
     /// Empty unless the group uses AMSGrad.
+    #[serde(with = "checkpoint::values")]
     max_exp_avg_sq: Vec<F>,
 }
 
 impl<F: Float> State<F> for AdamState<F> {
-    fn write(&self, w: &mut Writer) {
-        w.u64(self.step);
-        w.values(&self.exp_avg);
-        w.values(&self.exp_avg_sq);
-        w.bool(!self.max_exp_avg_sq.is_empty());
+    fn check(&self, numel: usize) -> Result<(), Error> {
+        checkpoint::expect_values(&self.exp_avg, numel)?;
+        checkpoint::expect_values(&self.exp_avg_sq, numel)?;
         if !self.max_exp_avg_sq.is_empty() {
-            w.values(&self.max_exp_avg_sq);
+            checkpoint::expect_values(&self.max_exp_avg_sq, numel)?;
         }
-    }
-
-    fn read(r: &mut Reader, numel: usize) -> Result<AdamState<F>, Error> {
-        Ok(AdamState {
-            step: r.u64()?,
-            exp_avg: r.values(numel)?,
-            exp_avg_sq: r.values(numel)?,
-            max_exp_avg_sq: match r.bool()? {
-                true => r.values(numel)?,
-                false => Vec::new(),
-            },
-        })
+        Ok(())
     }
 }
 

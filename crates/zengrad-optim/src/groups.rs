@@ -1,16 +1,20 @@
 //! `Groups`: an optimizer's parameter groups, and the state of each of its
 //! parameters. Every optimizer keeps one and adds only its update rule.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::fmt::Debug;
 
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use zengrad_core::{Error, Float, Param, ParamId, Shape};
 
 use crate::GradSource;
-use crate::checkpoint::{self, Reader, Writer};
+use crate::checkpoint;
 
-/// The options of one parameter group of an optimizer.
-pub(crate) trait Options: Clone + Debug {
+/// The options of one parameter group of an optimizer, which a checkpoint
+/// holds as serde encodes them.
+pub(crate) trait Options: Clone + Debug + Serialize + DeserializeOwned {
     /// The optimizer's name, as errors and checkpoints spell it.
     const OP: &'static str;
 
@@ -20,19 +24,15 @@ pub(crate) trait Options: Clone + Debug {
 
     /// Checks that every option is in its range.
     fn check(&self) -> Result<(), Error>;
-
-    fn write(&self, w: &mut Writer);
-
-    fn read(r: &mut Reader) -> Result<Self, Error>;
 }
 
-/// The state an optimizer keeps for one parameter.
-pub(crate) trait State<F: Float>: Sized {
-    fn write(&self, w: &mut Writer);
-
-    /// Reads a state written by [`write`](State::write), for a parameter of
-    /// `numel` elements.
-    fn read(r: &mut Reader, numel: usize) -> Result<Self, Error>;
+/// The state an optimizer keeps for one parameter, which a checkpoint
+/// holds as serde encodes it.
+pub(crate) trait State<F: Float>: Clone + Serialize + DeserializeOwned {
+    /// Checks that each buffer of a state read from a checkpoint has
+    /// `numel` values, the number of its parameter's; a buffer that the
+    /// options may leave unused may instead be empty.
+    fn check(&self, numel: usize) -> Result<(), Error>;
 }
 
 /// Returns `Error::Argument` unless `value` is at least 0 (NaN is not).
@@ -56,17 +56,18 @@ pub(crate) fn check_nonnegative(
 pub(crate) struct Groups<O, S> {
     options: Vec<O>,
     /// Every parameter, group after group, in the order they were given.
-    slots: Vec<Slot<S>>,
+    slots: Vec<Slot>,
+    /// The state of each parameter of `slots`: `None` until the first
+    /// step that gives the parameter a gradient.
+    states: Vec<Option<S>>,
     /// Where each parameter is in `slots`.
     index: HashMap<ParamId, usize>,
 }
 
-struct Slot<S> {
+struct Slot {
     group: usize,
     /// The shape when the parameter was added, which its state has.
     shape: Shape,
-    /// `None` until the first step that gives the parameter a gradient.
-    state: Option<S>,
 }
 
 /// Shows each group's options and parameter count, and how many parameters
@@ -79,7 +80,7 @@ impl<O: Debug, S> Debug for Groups<O, S> {
                 (options, size)
             })
             .collect();
-        let stepped = self.slots.iter().filter(|s| s.state.is_some()).count();
+        let stepped = self.states.iter().filter(|s| s.is_some()).count();
         f.debug_struct("Groups")
             .field("groups", &groups)
             .field("params", &self.slots.len())
@@ -94,6 +95,7 @@ impl<O: Options, S> Groups<O, S> {
         let mut groups = Groups {
             options: Vec::new(),
             slots: Vec::new(),
+            states: Vec::new(),
             index: HashMap::new(),
         };
         groups.add(params, options)?;
@@ -120,8 +122,8 @@ impl<O: Options, S> Groups<O, S> {
             self.slots.push(Slot {
                 group,
                 shape: param.value().shape().clone(),
-                state: None,
             });
+            self.states.push(None);
         }
         Ok(())
     }
@@ -177,11 +179,11 @@ impl<O: Options, S> Groups<O, S> {
             let Some(grad) = grads.grad(param.id()) else {
                 continue;
             };
-            let slot = &mut self.slots[self.index[&param.id()]];
-            let options = &self.options[slot.group];
+            let at = self.index[&param.id()];
+            let options = &self.options[self.slots[at].group];
             update(
                 options,
-                &mut slot.state,
+                &mut self.states[at],
                 param.value_mut().data_mut(),
                 grad.data(),
             );
@@ -212,36 +214,23 @@ impl<O: Options, S> Groups<O, S> {
         Ok(())
     }
 
-    /// Writes the optimizer's name, the element type, each group's options
-    /// and size, each parameter's shape, and each parameter's state.
+    /// Returns the checkpoint of the optimizer: its name and element type,
+    /// then each group's options and size, each parameter's shape, and
+    /// each parameter's state.
     pub(crate) fn to_bytes<F: Float>(&self) -> Vec<u8>
     where
         S: State<F>,
     {
-        let mut w = Writer::default();
-        w.str(O::OP);
-        w.str(F::NAME);
-
-        w.usize(self.options.len());
-        for (group, options) in self.options.iter().enumerate() {
-            options.write(&mut w);
-            w.usize(self.slots.iter().filter(|s| s.group == group).count());
-        }
-
-        for slot in &self.slots {
-            w.usize(slot.shape.rank());
-            for &size in slot.shape.dims() {
-                w.usize(size);
-            }
-        }
-
-        for slot in &self.slots {
-            w.bool(slot.state.is_some());
-            if let Some(state) = &slot.state {
-                state.write(&mut w);
-            }
-        }
-        w.finish()
+        let saved = Saved {
+            groups: (self.options.iter().cloned())
+                .zip(self.group_sizes())
+                .collect(),
+            shapes: (self.slots.iter())
+                .map(|slot| Cow::Borrowed(slot.shape.dims()))
+                .collect(),
+            states: Cow::Borrowed(&self.states),
+        };
+        checkpoint::encode(&(O::OP, F::NAME, saved))
     }
 
     /// Replaces the options and the states with those of a checkpoint made
@@ -250,58 +239,181 @@ impl<O: Options, S> Groups<O, S> {
     where
         S: State<F>,
     {
-        let mut r = Reader::open(bytes)?;
-        checkpoint::expect("optimizer", O::OP, &r.str()?)?;
-        checkpoint::expect("element type", F::NAME, &r.str()?)?;
+        // The names come first: the rest decodes only as the state of
+        // this optimizer, over this element type.
+        let mut payload = checkpoint::open(bytes)?;
+        checkpoint::expect("optimizer", O::OP, payload.take()?)?;
+        checkpoint::expect("element type", F::NAME, payload.take()?)?;
+        let saved: Saved<O, S> = payload.take()?;
+        payload.finish()?;
 
-        let count = r.usize()?;
-        let mut options = Vec::new();
-        let mut sizes = Vec::new();
-        for _ in 0..count {
-            options.push(O::read(&mut r)?);
-            sizes.push(r.usize()?);
-        }
-        let own_sizes: Vec<usize> = (0..self.options.len())
-            .map(|group| self.slots.iter().filter(|s| s.group == group).count())
-            .collect();
+        let sizes: Vec<usize> = saved.groups.iter().map(|group| group.1).collect();
         checkpoint::expect(
             "group sizes",
-            format!("{own_sizes:?}"),
+            format!("{:?}", self.group_sizes()),
             format!("{sizes:?}"),
         )?;
-
-        let mut shapes = Vec::with_capacity(self.slots.len());
-        for _ in &self.slots {
-            let rank = r.usize()?;
-            let dims = (0..rank)
-                .map(|_| r.usize())
-                .collect::<Result<Vec<_>, _>>()?;
-            shapes.push(Shape::from(dims));
-        }
-        let own_shapes: Vec<&Shape> = self.slots.iter().map(|s| &s.shape).collect();
+        let own_shapes: Vec<&[usize]> = self.slots.iter().map(|s| s.shape.dims()).collect();
         checkpoint::expect(
             "parameter shapes",
             format!("{own_shapes:?}"),
-            format!("{:?}", shapes.iter().collect::<Vec<_>>()),
+            format!("{:?}", saved.shapes),
         )?;
-
-        let mut states = Vec::with_capacity(self.slots.len());
-        for slot in &self.slots {
-            let state = match r.bool()? {
-                true => Some(S::read(&mut r, slot.shape.numel())?),
-                false => None,
-            };
-            states.push(state);
+        checkpoint::expect("a state count of", self.slots.len(), saved.states.len())?;
+        for (slot, state) in self.slots.iter().zip(saved.states.iter()) {
+            if let Some(state) = state {
+                state.check(slot.shape.numel())?;
+            }
         }
-        r.finish()?;
-        for options in &options {
+        for (options, _) in &saved.groups {
             options.check()?;
         }
 
-        self.options = options;
-        for (slot, state) in self.slots.iter_mut().zip(states) {
-            slot.state = state;
+        self.options = saved.groups.into_iter().map(|group| group.0).collect();
+        self.states = saved.states.into_owned();
+        Ok(())
+    }
+
+    /// Returns the number of parameters of each group.
+    fn group_sizes(&self) -> Vec<usize> {
+        (0..self.options.len())
+            .map(|group| self.slots.iter().filter(|s| s.group == group).count())
+            .collect()
+    }
+}
+
+/// What a checkpoint of an optimizer holds after the optimizer's name and
+/// the element type. It borrows the optimizer's shapes and states to write
+/// them, and owns them once read.
+#[derive(Serialize, Deserialize)]
+struct Saved<'a, O, S: Clone> {
+    /// Each group's options and number of parameters.
+    groups: Vec<(O, usize)>,
+    /// Each parameter's shape, group after group.
+    shapes: Vec<Cow<'a, [usize]>>,
+    /// Each parameter's state, `None` before its first step.
+    states: Cow<'a, [Option<S>]>,
+}
+
+#[cfg(test)]
+mod tests {
+    use zengrad_core::Tensor;
+
+    use super::*;
+
+    /// Options with a learning rate only.
+    #[derive(Clone, Debug, Serialize, Deserialize)]
+    struct TestOptions {
+        lr: f64,
+    }
+
+    impl Options for TestOptions {
+        const OP: &'static str = "test";
+
+        fn lr(&self) -> f64 {
+            self.lr
         }
+
+        fn set_lr(&mut self, lr: f64) {
+            self.lr = lr;
+        }
+
+        fn check(&self) -> Result<(), Error> {
+            check_nonnegative(Self::OP, "lr >= 0", self.lr)
+        }
+    }
+
+    /// A state of one buffer.
+    #[derive(Clone, Serialize, Deserialize)]
+    struct TestState {
+        #[serde(with = "checkpoint::values")]
+        buffer: Vec<f64>,
+    }
+
+    impl State<f64> for TestState {
+        fn check(&self, numel: usize) -> Result<(), Error> {
+            checkpoint::expect_values(&self.buffer, numel)
+        }
+    }
+
+    /// Returns groups of one parameter of shape [3], with no state yet.
+    fn groups() -> Result<Groups<TestOptions, TestState>, Error> {
+        let param = Param::new(Tensor::<f64>::zeros([3]));
+        Groups::new(&[&param], TestOptions { lr: 0.5 })
+    }
+
+    /// Returns the checkpoint of groups like those of [`groups`], with
+    /// `lr` and `states`.
+    fn checkpoint_of(lr: f64, states: Vec<Option<TestState>>) -> Vec<u8> {
+        let saved = Saved {
+            groups: vec![(TestOptions { lr }, 1)],
+            shapes: vec![Cow::Owned(vec![3])],
+            states: Cow::Owned(states),
+        };
+        checkpoint::encode(&("test", "f64", saved))
+    }
+
+    /// Asserts that loading `bytes` fails with `message` and leaves
+    /// `groups` as they were.
+    #[track_caller]
+    fn assert_refused(groups: &mut Groups<TestOptions, TestState>, bytes: &[u8], message: &str) {
+        let before = groups.to_bytes::<f64>();
+
+        let err = groups.load_bytes::<f64>(bytes).unwrap_err();
+
+        assert_eq!(err.to_string(), message);
+        assert_eq!(groups.to_bytes::<f64>(), before, "the state changed");
+    }
+
+    #[test]
+    fn load_reads_back_what_was_written() -> Result<(), Error> {
+        let bytes = checkpoint_of(
+            0.25,
+            vec![Some(TestState {
+                buffer: vec![1.0, -0.0, f64::MAX],
+            })],
+        );
+        let mut groups = groups()?;
+
+        groups.load_bytes::<f64>(&bytes)?;
+
+        assert_eq!(groups.lr(0), Some(0.25));
+        assert_eq!(groups.to_bytes::<f64>(), bytes);
+        Ok(())
+    }
+
+    #[test]
+    fn load_refuses_a_buffer_of_another_length() -> Result<(), Error> {
+        let short = TestState {
+            buffer: vec![1.0, 2.0],
+        };
+        let bytes = checkpoint_of(0.5, vec![Some(short)]);
+
+        assert_refused(
+            &mut groups()?,
+            &bytes,
+            "load: expected a buffer of 3 values, got 2 values",
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn load_refuses_a_state_count_other_than_the_parameter_count() -> Result<(), Error> {
+        let bytes = checkpoint_of(0.5, vec![None, None]);
+
+        assert_refused(
+            &mut groups()?,
+            &bytes,
+            "load: expected a state count of 1, got 2",
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn load_refuses_options_out_of_range() -> Result<(), Error> {
+        let bytes = checkpoint_of(-1.0, vec![None]);
+
+        assert_refused(&mut groups()?, &bytes, "test: expected lr >= 0, got -1");
         Ok(())
     }
 }

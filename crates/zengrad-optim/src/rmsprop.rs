@@ -20,10 +20,11 @@
 //!
 //! `v`, `a` and `b` start at 0.
 
+use serde::{Deserialize, Serialize};
 use zengrad_core::{Error, Float, Param};
 
 use crate::adam::lerp;
-use crate::checkpoint::{Reader, Writer};
+use crate::checkpoint;
 use crate::groups::{self, Groups, Options, State};
 use crate::{GradSource, LrGroups, Optimizer};
 
@@ -36,7 +37,7 @@ use crate::{GradSource, LrGroups, Optimizer};
 /// let options = RmsPropOptions { centered: true, ..Default::default() };
 /// assert_eq!((options.lr, options.alpha, options.eps), (1e-2, 0.99, 1e-8));
 /// ```
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RmsPropOptions {
     /// The learning rate; default 1e-2.
     pub lr: f64,
@@ -89,64 +90,31 @@ impl Options for RmsPropOptions {
         groups::check_nonnegative(Self::OP, "weight_decay >= 0", self.weight_decay)?;
         groups::check_nonnegative(Self::OP, "alpha >= 0", self.alpha)
     }
-
-    fn write(&self, w: &mut Writer) {
-        w.f64(self.lr);
-        w.f64(self.alpha);
-        w.f64(self.eps);
-        w.f64(self.weight_decay);
-        w.f64(self.momentum);
-        w.bool(self.centered);
-        w.bool(self.maximize);
-    }
-
-    fn read(r: &mut Reader) -> Result<RmsPropOptions, Error> {
-        Ok(RmsPropOptions {
-            lr: r.f64()?,
-            alpha: r.f64()?,
-            eps: r.f64()?,
-            weight_decay: r.f64()?,
-            momentum: r.f64()?,
-            centered: r.bool()?,
-            maximize: r.bool()?,
-        })
-    }
 }
 
 /// The state of one parameter. The buffers of options a group does not use
 /// stay empty.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(bound = "F: Float")]
 struct RmsPropState<F> {
     step: u64,
+    #[serde(with = "checkpoint::values")]
     square_avg: Vec<F>,
+    #[serde(with = "checkpoint::values")]
     momentum_buffer: Vec<F>,
+    #[serde(with = "checkpoint::values")]
     grad_avg: Vec<F>,
 }
 
 impl<F: Float> State<F> for RmsPropState<F> {
-    fn write(&self, w: &mut Writer) {
-        w.u64(self.step);
-        w.values(&self.square_avg);
+    fn check(&self, numel: usize) -> Result<(), Error> {
+        checkpoint::expect_values(&self.square_avg, numel)?;
         for buffer in [&self.momentum_buffer, &self.grad_avg] {
-            w.bool(!buffer.is_empty());
             if !buffer.is_empty() {
-                w.values(buffer);
+                checkpoint::expect_values(buffer, numel)?;
             }
         }
-    }
-
-    fn read(r: &mut Reader, numel: usize) -> Result<RmsPropState<F>, Error> {
-        let step = r.u64()?;
-        let square_avg = r.values(numel)?;
-        let mut optional = || match r.bool()? {
-            true => r.values(numel),
-            false => Ok(Vec::new()),
-        };
-        Ok(RmsPropState {
-            step,
-            square_avg,
-            momentum_buffer: optional()?,
-            grad_avg: optional()?,
-        })
+        Ok(())
     }
 }
 

@@ -22,10 +22,11 @@
 
 use std::path::Path;
 
+use serde::{Deserialize, Serialize};
 use zengrad_core::Error;
 
 use crate::LrGroups;
-use crate::checkpoint::{self, Reader, Writer};
+use crate::checkpoint;
 
 /// A learning-rate schedule: sets the learning rates of an optimizer's
 /// groups, epoch after epoch.
@@ -95,10 +96,12 @@ pub trait LrScheduler {
 }
 
 /// What every schedule keeps: the epoch, and the base and last learning
-/// rate of each group.
-#[derive(Clone, Debug, PartialEq)]
+/// rate of each group. A checkpoint holds the schedule's name, then the
+/// rest as serde encodes it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 struct Progress {
     /// The schedule's name, as errors and checkpoints spell it.
+    #[serde(skip)]
     op: &'static str,
     last_epoch: usize,
     base_lrs: Vec<f64>,
@@ -180,33 +183,23 @@ impl Progress {
     }
 
     fn to_bytes(&self) -> Vec<u8> {
-        let mut w = Writer::default();
-        w.str(self.op);
-        w.usize(self.last_epoch);
-        w.usize(self.base_lrs.len());
-        for (&base, &last) in self.base_lrs.iter().zip(&self.last_lrs) {
-            w.f64(base);
-            w.f64(last);
-        }
-        w.finish()
+        checkpoint::encode(&(self.op, self))
     }
 
     fn load_bytes(&mut self, bytes: &[u8]) -> Result<(), Error> {
-        let mut r = Reader::open(bytes)?;
-        checkpoint::expect("schedule", self.op, r.str()?.as_str())?;
-        let last_epoch = r.usize()?;
-        checkpoint::expect("group count", self.base_lrs.len(), r.usize()?)?;
-        let mut base_lrs = Vec::with_capacity(self.base_lrs.len());
-        let mut last_lrs = Vec::with_capacity(self.base_lrs.len());
-        for _ in 0..self.base_lrs.len() {
-            base_lrs.push(r.f64()?);
-            last_lrs.push(r.f64()?);
-        }
-        r.finish()?;
+        let mut payload = checkpoint::open(bytes)?;
+        checkpoint::expect("schedule", self.op, payload.take()?)?;
+        let loaded: Progress = payload.take()?;
+        payload.finish()?;
 
-        self.last_epoch = last_epoch;
-        self.base_lrs = base_lrs;
-        self.last_lrs = last_lrs;
+        let count = self.base_lrs.len();
+        checkpoint::expect("group count", count, loaded.base_lrs.len())?;
+        checkpoint::expect("group count", count, loaded.last_lrs.len())?;
+
+        *self = Progress {
+            op: self.op,
+            ..loaded
+        };
         Ok(())
     }
 }

@@ -12,9 +12,10 @@
 //! p = p - lr * g
 //! ```
 
+use serde::{Deserialize, Serialize};
 use zengrad_core::{Error, Float, Param};
 
-use crate::checkpoint::{Reader, Writer};
+use crate::checkpoint;
 use crate::groups::{self, Groups, Options, State};
 use crate::{GradSource, LrGroups, Optimizer};
 
@@ -28,7 +29,7 @@ use crate::{GradSource, LrGroups, Optimizer};
 /// assert_eq!(options.dampening, 0.0);
 /// assert!(!options.nesterov);
 /// ```
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SgdOptions {
     /// The learning rate; default 1e-3.
     pub lr: f64,
@@ -90,48 +91,24 @@ impl Options for SgdOptions {
         }
         Ok(())
     }
-
-    fn write(&self, w: &mut Writer) {
-        w.f64(self.lr);
-        w.f64(self.momentum);
-        w.f64(self.dampening);
-        w.f64(self.weight_decay);
-        w.bool(self.nesterov);
-        w.bool(self.maximize);
-    }
-
-    fn read(r: &mut Reader) -> Result<SgdOptions, Error> {
-        Ok(SgdOptions {
-            lr: r.f64()?,
-            momentum: r.f64()?,
-            dampening: r.f64()?,
-            weight_decay: r.f64()?,
-            nesterov: r.bool()?,
-            maximize: r.bool()?,
-        })
-    }
 }
 
 /// The state of one parameter: its momentum buffer, made at its first step
 /// with a momentum.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(bound = "F: Float")]
 struct SgdState<F> {
-    momentum_buffer: Option<Vec<F>>,
+    /// Empty until the parameter's first step with a momentum.
+    #[serde(with = "checkpoint::values")]
+    momentum_buffer: Vec<F>,
 }
 
 impl<F: Float> State<F> for SgdState<F> {
-    fn write(&self, w: &mut Writer) {
-        w.bool(self.momentum_buffer.is_some());
-        if let Some(buffer) = &self.momentum_buffer {
-            w.values(buffer);
+    fn check(&self, numel: usize) -> Result<(), Error> {
+        if !self.momentum_buffer.is_empty() {
+            checkpoint::expect_values(&self.momentum_buffer, numel)?;
         }
-    }
-
-    fn read(r: &mut Reader, numel: usize) -> Result<SgdState<F>, Error> {
-        let momentum_buffer = match r.bool()? {
-            true => Some(r.values(numel)?),
-            false => None,
-        };
-        Ok(SgdState { momentum_buffer })
+        Ok(())
     }
 }
 
@@ -265,7 +242,7 @@ fn update<F: Float>(o: &SgdOptions, state: &mut Option<SgdState<F>>, p: &mut [F]
     };
 
     let state = state.get_or_insert(SgdState {
-        momentum_buffer: None,
+        momentum_buffer: Vec::new(),
     });
     if o.momentum == 0.0 {
         for (p, &g) in p.iter_mut().zip(g) {
@@ -275,11 +252,11 @@ fn update<F: Float>(o: &SgdOptions, state: &mut Option<SgdState<F>>, p: &mut [F]
     }
 
     // The first step with a momentum starts the buffer at the gradient.
-    let fresh = state.momentum_buffer.is_none();
-    let buffer = state
-        .momentum_buffer
-        .get_or_insert_with(|| vec![F::zero(); p.len()]);
-    for ((p, &g), b) in p.iter_mut().zip(g).zip(buffer.iter_mut()) {
+    let fresh = state.momentum_buffer.is_empty();
+    if fresh {
+        state.momentum_buffer = vec![F::zero(); p.len()];
+    }
+    for ((p, &g), b) in p.iter_mut().zip(g).zip(&mut state.momentum_buffer) {
         let g = grad(g, *p);
         *b = if fresh { g } else { *b * momentum + keep * g };
         let g = if o.nesterov { g + momentum * *b } else { *b };
