@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use zengrad_core::{Error, Float, Param};
 
 use crate::checkpoint;
-use crate::groups::{self, Groups, Options, State};
+use crate::groups::{self, Groups, Options, State, grouped_optimizer};
 use crate::{GradSource, LrGroups, Optimizer};
 
 /// The options of [`Adam`], with the defaults of `torch.optim.Adam`.
@@ -225,104 +225,36 @@ pub struct AdamW<F: Float = f32> {
     groups: Groups<AdamWOptions, AdamState<F>>,
 }
 
-/// Writes the constructors, accessors and the implementation of
-/// [`Optimizer`] of one of the two optimizers, which differ in their
-/// options and in `decoupled`.
-macro_rules! adam_optimizer {
-    ($name:ident, $options:ident, $decoupled:literal) => {
-        impl<F: Float> $name<F> {
-            /// Returns an optimizer of `params`, which form its group 0.
-            ///
-            /// # Errors
-            ///
-            /// Returns [`Error::Argument`] when an option is out of its
-            /// range (`lr`, `eps` or `weight_decay` below 0 or NaN, a beta
-            /// outside `[0, 1)`), and [`Error::DuplicateParam`] when a
-            /// parameter is given twice.
-            pub fn new(params: &[&Param<F>], options: $options) -> Result<$name<F>, Error> {
-                Ok($name {
-                    groups: Groups::new(params, options)?,
-                })
-            }
-
-            /// Adds a group of parameters with their own options.
-            ///
-            /// # Errors
-            ///
-            /// The errors of `new`; a parameter already in a group is a
-            /// [`Error::DuplicateParam`].
-            pub fn add_group(
-                &mut self,
-                params: &[&Param<F>],
-                options: $options,
-            ) -> Result<(), Error> {
-                self.groups.add(params, options)
-            }
-
-            /// Returns the options of a group, or `None` when there is no
-            /// such group.
-            pub fn options(&self, group: usize) -> Option<&$options> {
-                self.groups.options(group)
-            }
-
-            /// Replaces the options of a group.
-            ///
-            /// # Errors
-            ///
-            /// Returns [`Error::Group`] when there is no such group, and
-            /// the errors of `new` for options out of range.
-            pub fn set_options(&mut self, group: usize, options: $options) -> Result<(), Error> {
-                self.groups.set_options(group, options)
-            }
-        }
-
-        impl<F: Float> LrGroups for $name<F> {
-            fn group_count(&self) -> usize {
-                self.groups.len()
-            }
-
-            fn lr(&self, group: usize) -> Option<f64> {
-                self.groups.lr(group)
-            }
-
-            fn set_lr(&mut self, group: usize, lr: f64) -> Result<(), Error> {
-                self.groups.set_lr(group, lr)
-            }
-        }
-
-        impl<F: Float> Optimizer<F> for $name<F> {
-            fn step(
-                &mut self,
-                params: &mut [&mut Param<F>],
-                grads: &dyn GradSource<F>,
-            ) -> Result<(), Error> {
-                self.groups.step(params, grads, |o, state, p, g| {
-                    let rule = Rule {
-                        lr: o.lr,
-                        betas: o.betas,
-                        eps: o.eps,
-                        weight_decay: o.weight_decay,
-                        amsgrad: o.amsgrad,
-                        maximize: o.maximize,
-                        decoupled: $decoupled,
-                    };
-                    update(&rule, state, p, g)
-                })
-            }
-
-            fn to_bytes(&self) -> Vec<u8> {
-                self.groups.to_bytes()
-            }
-
-            fn load_bytes(&mut self, bytes: &[u8]) -> Result<(), Error> {
-                self.groups.load_bytes(bytes)
-            }
+/// One step of Adam (`decoupled` false) or AdamW (true) on one parameter.
+macro_rules! adam_update {
+    ($decoupled:literal) => {
+        |o, state, p, g| {
+            let rule = Rule {
+                lr: o.lr,
+                betas: o.betas,
+                eps: o.eps,
+                weight_decay: o.weight_decay,
+                amsgrad: o.amsgrad,
+                maximize: o.maximize,
+                decoupled: $decoupled,
+            };
+            update(&rule, state, p, g)
         }
     };
 }
 
-adam_optimizer!(Adam, AdamOptions, false);
-adam_optimizer!(AdamW, AdamWOptions, true);
+grouped_optimizer!(
+    Adam,
+    AdamOptions,
+    "(`lr`, `eps` or `weight_decay` below 0 or NaN, a beta outside `[0, 1)`)",
+    adam_update!(false)
+);
+grouped_optimizer!(
+    AdamW,
+    AdamWOptions,
+    "(`lr`, `eps` or `weight_decay` below 0 or NaN, a beta outside `[0, 1)`)",
+    adam_update!(true)
+);
 
 /// The options of either optimizer, and how it decays the weights.
 struct Rule {

@@ -295,6 +295,93 @@ struct Saved<'a, O, S: Clone> {
     states: Cow<'a, [Option<S>]>,
 }
 
+/// Writes what every optimizer type has around its [`Groups`]: the
+/// constructors and accessors of its groups and options, and its
+/// [`LrGroups`](crate::LrGroups) and [`Optimizer`](crate::Optimizer)
+/// implementations, which hand each parameter's update to `$update`.
+/// `$ranges` completes the sentence on what options `new` refuses.
+macro_rules! grouped_optimizer {
+    ($name:ident, $options:ident, $ranges:literal, $update:expr) => {
+        impl<F: Float> $name<F> {
+            /// Returns an optimizer of `params`, which form its group 0.
+            ///
+            /// # Errors
+            ///
+            #[doc = concat!("Returns [`Error::Argument`] when an option is out of its range ", $ranges, ",")]
+            /// and [`Error::DuplicateParam`] when a parameter is given twice.
+            pub fn new(params: &[&Param<F>], options: $options) -> Result<$name<F>, Error> {
+                Ok($name {
+                    groups: Groups::new(params, options)?,
+                })
+            }
+
+            /// Adds a group of parameters with their own options.
+            ///
+            /// # Errors
+            ///
+            /// The errors of `new`; a parameter already in a group is a
+            /// [`Error::DuplicateParam`].
+            pub fn add_group(
+                &mut self,
+                params: &[&Param<F>],
+                options: $options,
+            ) -> Result<(), Error> {
+                self.groups.add(params, options)
+            }
+
+            /// Returns the options of a group, or `None` when there is no
+            /// such group.
+            pub fn options(&self, group: usize) -> Option<&$options> {
+                self.groups.options(group)
+            }
+
+            /// Replaces the options of a group.
+            ///
+            /// # Errors
+            ///
+            /// Returns [`Error::Group`] when there is no such group, and
+            /// the errors of `new` for options out of range.
+            pub fn set_options(&mut self, group: usize, options: $options) -> Result<(), Error> {
+                self.groups.set_options(group, options)
+            }
+        }
+
+        impl<F: Float> LrGroups for $name<F> {
+            fn group_count(&self) -> usize {
+                self.groups.len()
+            }
+
+            fn lr(&self, group: usize) -> Option<f64> {
+                self.groups.lr(group)
+            }
+
+            fn set_lr(&mut self, group: usize, lr: f64) -> Result<(), Error> {
+                self.groups.set_lr(group, lr)
+            }
+        }
+
+        impl<F: Float> Optimizer<F> for $name<F> {
+            fn step(
+                &mut self,
+                params: &mut [&mut Param<F>],
+                grads: &dyn GradSource<F>,
+            ) -> Result<(), Error> {
+                self.groups.step(params, grads, $update)
+            }
+
+            fn to_bytes(&self) -> Vec<u8> {
+                self.groups.to_bytes()
+            }
+
+            fn load_bytes(&mut self, bytes: &[u8]) -> Result<(), Error> {
+                self.groups.load_bytes(bytes)
+            }
+        }
+    };
+}
+
+pub(crate) use grouped_optimizer;
+
 #[cfg(test)]
 mod tests {
     use zengrad_core::Tensor;

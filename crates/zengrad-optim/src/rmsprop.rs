@@ -25,7 +25,7 @@ use zengrad_core::{Error, Float, Param};
 
 use crate::adam::lerp;
 use crate::checkpoint;
-use crate::groups::{self, Groups, Options, State};
+use crate::groups::{self, Groups, Options, State, grouped_optimizer};
 use crate::{GradSource, LrGroups, Optimizer};
 
 /// The options of [`RmsProp`], with the defaults of `torch.optim.RMSprop`.
@@ -144,82 +144,12 @@ pub struct RmsProp<F: Float = f32> {
     groups: Groups<RmsPropOptions, RmsPropState<F>>,
 }
 
-impl<F: Float> RmsProp<F> {
-    /// Returns an optimizer of `params`, which form its group 0.
-    ///
-    /// # Errors
-    ///
-    /// Returns [`Error::Argument`] when an option is out of its range
-    /// (`lr`, `alpha`, `eps`, `momentum` or `weight_decay` below 0 or NaN),
-    /// and [`Error::DuplicateParam`] when a parameter is given twice.
-    pub fn new(params: &[&Param<F>], options: RmsPropOptions) -> Result<RmsProp<F>, Error> {
-        Ok(RmsProp {
-            groups: Groups::new(params, options)?,
-        })
-    }
-
-    /// Adds a group of parameters with their own options.
-    ///
-    /// # Errors
-    ///
-    /// The errors of [`new`](RmsProp::new); a parameter already in a group
-    /// is a [`Error::DuplicateParam`].
-    pub fn add_group(
-        &mut self,
-        params: &[&Param<F>],
-        options: RmsPropOptions,
-    ) -> Result<(), Error> {
-        self.groups.add(params, options)
-    }
-
-    /// Returns the options of a group, or `None` when there is no such
-    /// group.
-    pub fn options(&self, group: usize) -> Option<&RmsPropOptions> {
-        self.groups.options(group)
-    }
-
-    /// Replaces the options of a group.
-    ///
-    /// # Errors
-    ///
-    /// Returns [`Error::Group`] when there is no such group, and the
-    /// errors of [`new`](RmsProp::new) for options out of range.
-    pub fn set_options(&mut self, group: usize, options: RmsPropOptions) -> Result<(), Error> {
-        self.groups.set_options(group, options)
-    }
-}
-
-impl<F: Float> LrGroups for RmsProp<F> {
-    fn group_count(&self) -> usize {
-        self.groups.len()
-    }
-
-    fn lr(&self, group: usize) -> Option<f64> {
-        self.groups.lr(group)
-    }
-
-    fn set_lr(&mut self, group: usize, lr: f64) -> Result<(), Error> {
-        self.groups.set_lr(group, lr)
-    }
-}
-
-impl<F: Float> Optimizer<F> for RmsProp<F> {
-    fn step(
-        &mut self,
-        params: &mut [&mut Param<F>],
-        grads: &dyn GradSource<F>,
-    ) -> Result<(), Error> {
-        self.groups.step(params, grads, update)
-    }
-
-    fn to_bytes(&self) -> Vec<u8> {
-        self.groups.to_bytes()
-    }
-
-    fn load_bytes(&mut self, bytes: &[u8]) -> Result<(), Error> {
-        self.groups.load_bytes(bytes)
-    }
-}
+grouped_optimizer!(
+    RmsProp,
+    RmsPropOptions,
+    "(`lr`, `alpha`, `eps`, `momentum` or `weight_decay` below 0 or NaN)",
+    update
+);
 
 /// One step of RMSprop on one parameter, in the order of operations of
 /// PyTorch's `_single_tensor_rmsprop`.

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use zengrad_core::{Error, Float, Param};
 
 use crate::checkpoint;
-use crate::groups::{self, Groups, Options, State};
+use crate::groups::{self, Groups, Options, State, grouped_optimizer};
 use crate::{GradSource, LrGroups, Optimizer};
 
 /// The options of [`Sgd`], with the defaults of `torch.optim.SGD`.
@@ -139,94 +139,12 @@ pub struct Sgd<F: Float = f32> {
     groups: Groups<SgdOptions, SgdState<F>>,
 }
 
-impl<F: Float> Sgd<F> {
-    /// Returns an optimizer of `params`, which form its group 0.
-    ///
-    /// # Errors
-    ///
-    /// Returns [`Error::Argument`] when an option is out of its range
-    /// (`lr`, `momentum` or `weight_decay` below 0 or NaN; `nesterov`
-    /// without a momentum, or with a dampening), and
-    /// [`Error::DuplicateParam`] when a parameter is given twice.
-    pub fn new(params: &[&Param<F>], options: SgdOptions) -> Result<Sgd<F>, Error> {
-        Ok(Sgd {
-            groups: Groups::new(params, options)?,
-        })
-    }
-
-    /// Adds a group of parameters with their own options, such as the
-    /// biases without weight decay.
-    ///
-    /// # Errors
-    ///
-    /// The errors of [`new`](Sgd::new); a parameter already in a group is
-    /// a [`Error::DuplicateParam`].
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// # use zengrad_core::{Error, Param, Tensor};
-    /// # use zengrad_optim::{LrGroups, Sgd, SgdOptions};
-    /// let w = Param::new(Tensor::<f64>::zeros([2, 2]));
-    /// let b = Param::new(Tensor::<f64>::zeros([2]));
-    /// let options = SgdOptions { lr: 0.1, weight_decay: 1e-4, ..Default::default() };
-    /// let mut sgd = Sgd::new(&[&w], options.clone())?;
-    /// sgd.add_group(&[&b], SgdOptions { weight_decay: 0.0, ..options })?;
-    /// assert_eq!(sgd.group_count(), 2);
-    /// # Ok::<(), Error>(())
-    /// ```
-    pub fn add_group(&mut self, params: &[&Param<F>], options: SgdOptions) -> Result<(), Error> {
-        self.groups.add(params, options)
-    }
-
-    /// Returns the options of a group, or `None` when there is no such
-    /// group.
-    pub fn options(&self, group: usize) -> Option<&SgdOptions> {
-        self.groups.options(group)
-    }
-
-    /// Replaces the options of a group.
-    ///
-    /// # Errors
-    ///
-    /// Returns [`Error::Group`] when there is no such group, and the
-    /// errors of [`new`](Sgd::new) for options out of range.
-    pub fn set_options(&mut self, group: usize, options: SgdOptions) -> Result<(), Error> {
-        self.groups.set_options(group, options)
-    }
-}
-
-impl<F: Float> LrGroups for Sgd<F> {
-    fn group_count(&self) -> usize {
-        self.groups.len()
-    }
-
-    fn lr(&self, group: usize) -> Option<f64> {
-        self.groups.lr(group)
-    }
-
-    fn set_lr(&mut self, group: usize, lr: f64) -> Result<(), Error> {
-        self.groups.set_lr(group, lr)
-    }
-}
-
-impl<F: Float> Optimizer<F> for Sgd<F> {
-    fn step(
-        &mut self,
-        params: &mut [&mut Param<F>],
-        grads: &dyn GradSource<F>,
-    ) -> Result<(), Error> {
-        self.groups.step(params, grads, update)
-    }
-
-    fn to_bytes(&self) -> Vec<u8> {
-        self.groups.to_bytes()
-    }
-
-    fn load_bytes(&mut self, bytes: &[u8]) -> Result<(), Error> {
-        self.groups.load_bytes(bytes)
-    }
-}
+grouped_optimizer!(
+    Sgd,
+    SgdOptions,
+    "(`lr`, `momentum` or `weight_decay` below 0 or NaN; `nesterov` without a momentum, or with a dampening)",
+    update
+);
 
 /// One step of SGD on one parameter, in the order of operations of
 /// PyTorch's `_single_tensor_sgd`.
