@@ -307,7 +307,11 @@ macro_rules! grouped_optimizer {
             ///
             /// # Errors
             ///
-            #[doc = concat!("Returns [`Error::Argument`] when an option is out of its range ", $ranges, ",")]
+            #[doc = concat!(
+                        "Returns [`Error::Argument`] when an option is out of its range ",
+                        $ranges,
+                        ","
+                    )]
             /// and [`Error::DuplicateParam`] when a parameter is given twice.
             pub fn new(params: &[&Param<F>], options: $options) -> Result<$name<F>, Error> {
                 Ok($name {

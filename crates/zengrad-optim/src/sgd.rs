@@ -142,7 +142,8 @@ pub struct Sgd<F: Float = f32> {
 grouped_optimizer!(
     Sgd,
     SgdOptions,
-    "(`lr`, `momentum` or `weight_decay` below 0 or NaN; `nesterov` without a momentum, or with a dampening)",
+    "(`lr`, `momentum` or `weight_decay` below 0 or NaN; `nesterov` without a \
+     momentum, or with a dampening)",
     update
 );
 
