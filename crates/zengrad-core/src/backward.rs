@@ -123,7 +123,7 @@ impl<'t, F: Float> Var<'t, F> {
                     let n = ids.len();
                     let input_grads =
                         ops::backward(&node.op, &refs[..n], &out, &grad_out, &needs[..n])?;
-                    for (id, grad) in ids.iter().zip(input_grads) {
+                    for (id, grad) in ids.iter().zip(&input_grads) {
                         if let Some(grad) = grad {
                             grads[id.index()].add_scalar(grad.0);
                         }

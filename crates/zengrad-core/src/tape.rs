@@ -282,7 +282,7 @@ impl<F: Float> Tape<F> {
     }
 
     /// Appends a node and returns its id.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn push(
         &self,
         op: Op<F>,
