@@ -15,7 +15,7 @@
 //! | [`grad`], [`value_and_grad`] | `∇f(x)` for a scalar `f` | forward, 1 reverse |
 //! | [`grads`], [`value_and_grads`] | the same, for several inputs | forward, 1 reverse |
 //! | [`vjp`] | `f(x)` and `uᵀ J` | forward, 1 reverse |
-//! | [`jvp`] | `f(x)` and `J v` | forward, 1 recorded reverse, 1 reverse |
+//! | [`jvp`] | `f(x)` and `J v` | forward, 1 recorded reverse, 1 recorded reverse over it |
 //! | [`jacobian`] | `J`, a row per output element | forward, `m` reverse |
 //! | [`jacfwd`] | `J`, a column per input element | forward, 1 recorded reverse, `n` reverse |
 //! | [`hvp`] | `H v` for a scalar `f` | forward, 1 recorded reverse, 1 reverse |
