@@ -126,7 +126,9 @@ pub struct Adagrad<F: Float = f32> {
 grouped_optimizer!(
     Adagrad,
     AdagradOptions,
-    "(`lr`, `lr_decay`, `eps`, `weight_decay` or `initial_accumulator_value` below 0 or NaN)",
+    "Returns [`Error::Argument`] when an option is out of its range (`lr`, \
+     `lr_decay`, `eps`, `weight_decay` or `initial_accumulator_value` below \
+     0 or NaN).",
     update
 );
 

@@ -246,13 +246,15 @@ macro_rules! adam_update {
 grouped_optimizer!(
     Adam,
     AdamOptions,
-    "(`lr`, `eps` or `weight_decay` below 0 or NaN, a beta outside `[0, 1)`)",
+    "Returns [`Error::Argument`] when an option is out of its range (`lr`, \
+     `eps` or `weight_decay` below 0 or NaN, a beta outside `[0, 1)`).",
     adam_update!(false)
 );
 grouped_optimizer!(
     AdamW,
     AdamWOptions,
-    "(`lr`, `eps` or `weight_decay` below 0 or NaN, a beta outside `[0, 1)`)",
+    "Returns [`Error::Argument`] when an option is out of its range (`lr`, \
+     `eps` or `weight_decay` below 0 or NaN, a beta outside `[0, 1)`).",
     adam_update!(true)
 );
 

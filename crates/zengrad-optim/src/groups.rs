@@ -299,20 +299,18 @@ struct Saved<'a, O, S: Clone> {
 /// constructors and accessors of its groups and options, and its
 /// [`LrGroups`](crate::LrGroups) and [`Optimizer`](crate::Optimizer)
 /// implementations, which hand each parameter's update to `$update`.
-/// `$ranges` completes the sentence on what options `new` refuses.
+/// `$refused` is the sentence of `new`'s docs on the options it refuses.
 macro_rules! grouped_optimizer {
-    ($name:ident, $options:ident, $ranges:literal, $update:expr) => {
+    ($name:ident, $options:ident, $refused:literal, $update:expr) => {
         impl<F: Float> $name<F> {
             /// Returns an optimizer of `params`, which form its group 0.
             ///
             /// # Errors
             ///
-            #[doc = concat!(
-                        "Returns [`Error::Argument`] when an option is out of its range ",
-                        $ranges,
-                        ","
-                    )]
-            /// and [`Error::DuplicateParam`] when a parameter is given twice.
+            #[doc = $refused]
+            ///
+            /// Returns [`Error::DuplicateParam`] when a parameter is given
+            /// twice.
             pub fn new(params: &[&Param<F>], options: $options) -> Result<$name<F>, Error> {
                 Ok($name {
                     groups: Groups::new(params, options)?,

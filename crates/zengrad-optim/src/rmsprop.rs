@@ -147,7 +147,8 @@ pub struct RmsProp<F: Float = f32> {
 grouped_optimizer!(
     RmsProp,
     RmsPropOptions,
-    "(`lr`, `alpha`, `eps`, `momentum` or `weight_decay` below 0 or NaN)",
+    "Returns [`Error::Argument`] when an option is out of its range (`lr`, \
+     `alpha`, `eps`, `momentum` or `weight_decay` below 0 or NaN).",
     update
 );
 

@@ -142,8 +142,9 @@ pub struct Sgd<F: Float = f32> {
 grouped_optimizer!(
     Sgd,
     SgdOptions,
-    "(`lr`, `momentum` or `weight_decay` below 0 or NaN; `nesterov` without a \
-     momentum, or with a dampening)",
+    "Returns [`Error::Argument`] when an option is out of its range (`lr`, \
+     `momentum` or `weight_decay` below 0 or NaN; `nesterov` without a \
+     momentum, or with a dampening).",
     update
 );
 
