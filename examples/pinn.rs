@@ -12,13 +12,14 @@
 //!
 //! The loss is `mean((u_xx + u)^2) + u(0)^2 + (u'(0) - 1)^2`, and its
 //! backward walks through both recorded derivatives to the weights: a
-//! third-order reverse pass. Training is full-batch Adam (written out
-//! below, with PyTorch's defaults) from a seeded initialization; the
-//! result is compared with `sin x` on a grid.
+//! third-order reverse pass. Training is full-batch Adam (`zengrad::optim`,
+//! with PyTorch's defaults but the learning rate) from a seeded
+//! initialization; the result is compared with `sin x` on a grid.
 //!
 //! Run it with `cargo run --release --example pinn`.
 
-use zengrad::{Error, Grads, Param, Tape, Tensor, seeded_rng};
+use zengrad::optim::{Adam, AdamOptions, Optimizer};
+use zengrad::{Error, Param, Tape, Tensor, seeded_rng};
 
 type Var<'t> = zengrad::Var<'t, f64>;
 
@@ -93,60 +94,6 @@ impl Network {
     }
 }
 
-/// Adam (Kingma and Ba, 2015) with PyTorch's defaults, `β = (0.9, 0.999)`
-/// and `eps = 1e-8`: each parameter moves by
-/// `lr m̂ / (sqrt(v̂) + eps)`, where `m` and `v` are running averages of the
-/// gradient and its square and the hats undo their bias toward 0.
-///
-/// A minimal version for this example: the optimizers of `zengrad::optim`
-/// are the ones to use in a program.
-struct Adam {
-    lr: f64,
-    t: i32,
-    m: Vec<Vec<f64>>,
-    v: Vec<Vec<f64>>,
-}
-
-impl Adam {
-    const BETA1: f64 = 0.9;
-    const BETA2: f64 = 0.999;
-    const EPS: f64 = 1e-8;
-
-    fn new(params: &[Param<f64>], lr: f64) -> Adam {
-        let zeros = || {
-            params
-                .iter()
-                .map(|p| vec![0.0; p.value().numel()])
-                .collect()
-        };
-        Adam {
-            lr,
-            t: 0,
-            m: zeros(),
-            v: zeros(),
-        }
-    }
-
-    /// Updates every parameter in place from its gradient in `grads`.
-    fn step(&mut self, params: &mut [Param<f64>], grads: &Grads<f64>) {
-        self.t += 1;
-        let correction1 = 1.0 - Self::BETA1.powi(self.t);
-        let correction2 = 1.0 - Self::BETA2.powi(self.t);
-        for (i, param) in params.iter_mut().enumerate() {
-            // Every parameter feeds the loss, so each one has a gradient.
-            let grad = grads.param(param).expect("every parameter feeds the loss");
-            let grad = grad.data().to_vec();
-            let (m, v) = (&mut self.m[i], &mut self.v[i]);
-            for (j, value) in param.value_mut().data_mut().iter_mut().enumerate() {
-                m[j] = Self::BETA1 * m[j] + (1.0 - Self::BETA1) * grad[j];
-                v[j] = Self::BETA2 * v[j] + (1.0 - Self::BETA2) * grad[j] * grad[j];
-                let (m_hat, v_hat) = (m[j] / correction1, v[j] / correction2);
-                *value -= self.lr * m_hat / (v_hat.sqrt() + Self::EPS);
-            }
-        }
-    }
-}
-
 /// Computes the physics-informed loss at the collocation points `x`
 /// (`[N, 1]`, with `x[0] = 0`): the squared residual of `u'' + u = 0`,
 /// averaged, plus the squared errors of `u(0) = 0` and `u'(0) = 1`.
@@ -169,7 +116,11 @@ fn loss<'t>(net: &Network, x: Var<'t>) -> Result<Var<'t>, Error> {
 /// Returns an error only if a shape is wrong, which would be a bug here.
 pub fn train() -> Result<Run, Error> {
     let mut net = Network::init(SEED)?;
-    let mut adam = Adam::new(&net.params, LR);
+    let options = AdamOptions {
+        lr: LR,
+        ..AdamOptions::default()
+    };
+    let mut adam = Adam::new(&net.params.iter().collect::<Vec<_>>(), options)?;
     let points = Tensor::linspace(0.0, std::f64::consts::PI, POINTS).reshape([POINTS, 1])?;
     let mut losses = Vec::with_capacity(EPOCHS);
 
@@ -180,7 +131,7 @@ pub fn train() -> Result<Run, Error> {
             losses.push(loss.item()?);
             loss.backward()?
         };
-        adam.step(&mut net.params, &grads);
+        adam.step(&mut net.params.iter_mut().collect::<Vec<_>>(), &grads)?;
     }
 
     // The comparison needs only u: a forward pass on constants.
