@@ -234,9 +234,13 @@ where
     Ok(f(&vars)?.value())
 }
 
-/// The analytic Jacobian: `rows[j][i]` is the gradient of output element
-/// `j` with respect to input `i` (zeros when backward does not reach it).
-fn analytic_rows<Fun>(f: &Fun, inputs: &[Tensor<f64>]) -> Result<Vec<Vec<Tensor<f64>>>, Error>
+/// A Jacobian by rows: one gradient per input for each output element.
+type Rows = Vec<Vec<Tensor<f64>>>;
+
+/// The analytic Jacobian, with the output's shape: `rows[j][i]` is the
+/// gradient of output element `j` with respect to input `i` (zeros when
+/// backward does not reach it).
+fn analytic_rows<Fun>(f: &Fun, inputs: &[Tensor<f64>]) -> Result<(Rows, Shape), Error>
 where
     Fun: for<'t> Fn(&[Var<'t, f64>]) -> Result<Var<'t, f64>, Error>,
 {
@@ -261,7 +265,7 @@ where
             .collect();
         rows.push(row);
     }
-    Ok(rows)
+    Ok((rows, shape))
 }
 
 /// Compares the analytic Jacobian of `f` with central differences.
@@ -274,8 +278,7 @@ fn compare<Fun>(
 where
     Fun: for<'t> Fn(&[Var<'t, f64>]) -> Result<Var<'t, f64>, Error>,
 {
-    let rows = analytic_rows(f, inputs)?;
-    let out_shape = output_shape(f, inputs)?;
+    let (rows, out_shape) = analytic_rows(f, inputs)?;
 
     let mut first: Option<Mismatch> = None;
     let (mut worst_abs, mut worst_rel) = (0.0f64, 0.0f64);
