@@ -9,7 +9,8 @@
 use smallvec::SmallVec;
 
 use crate::ops::{self, scalar::Scalar};
-use crate::{Error, Float, Grads, NodeId, Tensor, Var};
+use crate::tape::{Flags, Inputs, Link, Nodes, Value};
+use crate::{Error, Float, Grads, NodeId, Tensor, Var, spare};
 
 impl<'t, F: Float> Var<'t, F> {
     /// Computes the gradients of this scalar loss with respect to every
@@ -84,72 +85,56 @@ impl<'t, F: Float> Var<'t, F> {
     fn backward_from(self, seed: Tensor<F>) -> Result<Grads<F>, Error> {
         let nodes = self.tape.nodes.borrow();
         let count = self.id.index() + 1;
-        let mut grads: Vec<Slot<F>> = Vec::with_capacity(count);
+        // Slices, not the vectors: their lengths then stay in registers
+        // while the walk writes gradients.
+        let links: &[Link<F>] = &nodes.links[..count];
+        let values: &[Value<F>] = &nodes.values[..count];
+        let flags: &[Flags] = &nodes.flags[..count];
+        // The slots of the last walk on this thread are reused: a loop that
+        // runs backward at every step then allocates them once.
+        let mut grads: Vec<Slot<F>> = spare::take().unwrap_or_default();
         grads.resize_with(count, || Slot::Empty);
-        if nodes[self.id.index()].requires_grad {
+        if flags[count - 1].requires_grad() {
             grads[count - 1] = Slot::Tensor(Box::new(seed));
         }
 
         let mut leaves = Vec::new();
         for i in (0..count).rev() {
-            let slot = std::mem::replace(&mut grads[i], Slot::Empty);
-            if let Slot::Empty = slot {
-                continue;
-            }
-            let node = &nodes[i];
-            if node.inputs.is_empty() {
-                leaves.push((NodeId(i as u32), slot.into_tensor()));
-                continue;
-            }
+            let grad_out = match std::mem::replace(&mut grads[i], Slot::Empty) {
+                Slot::Empty => continue,
+                slot if flags[i].scalar_rule() => slot.item(),
+                slot => {
+                    general_step(i, slot, &nodes, &mut grads, &mut leaves)?;
+                    continue;
+                }
+            };
 
             // A node whose values all have shape [] runs its rule on bare
             // numbers: the same rule, without shapes or buffers.
-            let ids: &[NodeId] = &node.inputs;
-            if let (Some(out), true) = (node.value.scalar(), ids.len() <= 3) {
-                let mut values = [Scalar(F::zero()); 3];
-                let mut needs = [false; 3];
-                let mut scalar = true;
-                for (k, id) in ids.iter().enumerate() {
-                    let input = &nodes[id.index()];
-                    match input.value.scalar() {
-                        Some(value) => values[k] = Scalar(value),
-                        None => scalar = false,
-                    }
-                    needs[k] = input.requires_grad;
-                }
-                if scalar {
-                    let refs = [&values[0], &values[1], &values[2]];
-                    let (out, grad_out) = (Scalar(out), Scalar(slot.item()));
-                    let n = ids.len();
-                    let input_grads =
-                        ops::backward(&node.op, &refs[..n], &out, &grad_out, &needs[..n])?;
-                    for (id, grad) in ids.iter().zip(&input_grads) {
-                        if let Some(grad) = grad {
-                            grads[id.index()].add_scalar(grad.0);
-                        }
-                    }
-                    continue;
-                }
+            let link = &links[i];
+            let Inputs::Few { len, ids } = &link.inputs else {
+                unreachable!("internal error: a scalar node with over three inputs");
+            };
+            let n = usize::from(*len);
+            let mut inputs = [Scalar(F::zero()); 3];
+            for (input, id) in inputs.iter_mut().zip(&ids[..n]) {
+                *input = Scalar(values[id.index()].scalar_or_zero());
             }
-
-            let grad_out = slot.into_tensor();
-            let values: SmallVec<[Tensor<F>; 3]> = ids
-                .iter()
-                .map(|id| nodes[id.index()].value.to_tensor())
-                .collect();
-            let inputs: SmallVec<[&Tensor<F>; 3]> = values.iter().collect();
-            let needs: SmallVec<[bool; 3]> = ids
-                .iter()
-                .map(|id| nodes[id.index()].requires_grad)
-                .collect();
-            let out = node.value.to_tensor();
-            let input_grads = ops::backward(&node.op, &inputs, &out, &grad_out, &needs)?;
-            for (id, grad) in ids.iter().zip(input_grads) {
+            let needs = [0, 1, 2].map(|k| flags[i].needs(k));
+            let refs = [&inputs[0], &inputs[1], &inputs[2]];
+            let out = Scalar(values[i].scalar_or_zero());
+            let input_grads =
+                ops::backward(&link.op, &refs[..n], &out, &Scalar(grad_out), &needs[..n])?;
+            for (id, grad) in ids[..n].iter().zip(&input_grads) {
                 if let Some(grad) = grad {
-                    grads[id.index()].add_tensor(grad);
+                    grads[id.index()].add_scalar(grad.0);
                 }
             }
         }
+
+        grads.clear();
+        let bytes = grads.capacity() * std::mem::size_of::<Slot<F>>();
+        spare::keep(grads, bytes);
 
         leaves.reverse();
         let mut params: Vec<_> = self
@@ -268,13 +253,13 @@ impl<'t, F: Float> Var<'t, F> {
             }
             let (op, inputs, needs) = {
                 let nodes = self.tape.nodes.borrow();
-                let node = &nodes[i];
-                let needs: SmallVec<[bool; 3]> = node
+                let link = &nodes.links[i];
+                let needs: SmallVec<[bool; 3]> = link
                     .inputs
                     .iter()
-                    .map(|id| nodes[id.index()].requires_grad && leads[id.index()])
+                    .map(|&id| nodes.flags(id).requires_grad() && leads[id.index()])
                     .collect();
-                (node.op.clone(), node.inputs.clone(), needs)
+                (link.op.clone(), link.inputs.clone(), needs)
             };
             if inputs.is_empty() {
                 continue;
@@ -324,7 +309,7 @@ impl<'t, F: Float> Var<'t, F> {
         }
         for i in 0..count {
             if !leads[i] {
-                leads[i] = nodes[i].inputs.iter().any(|id| leads[id.index()]);
+                leads[i] = nodes.links[i].inputs.iter().any(|id| leads[id.index()]);
             }
         }
         leads
@@ -335,6 +320,42 @@ impl<F: Float> PartialEq for Var<'_, F> {
     fn eq(&self, other: &Self) -> bool {
         std::ptr::eq(self.tape, other.tape) && self.id == other.id
     }
+}
+
+/// Runs the backward rule of node `i` on tensors, or records the gradient
+/// of a leaf: the walk's path for every node that is not all scalars, kept
+/// out of line so that the scalar loop stays small.
+#[inline(never)]
+fn general_step<F: Float>(
+    i: usize,
+    slot: Slot<F>,
+    nodes: &Nodes<F>,
+    grads: &mut [Slot<F>],
+    leaves: &mut Vec<(NodeId, Tensor<F>)>,
+) -> Result<(), Error> {
+    let id = NodeId(i as u32);
+    let ids: &[NodeId] = &nodes.links[i].inputs;
+    if ids.is_empty() {
+        leaves.push((id, slot.into_tensor()));
+        return Ok(());
+    }
+
+    let grad_out = slot.into_tensor();
+    let inputs: SmallVec<[Tensor<F>; 3]> =
+        ids.iter().map(|&id| nodes.value(id).to_tensor()).collect();
+    let refs: SmallVec<[&Tensor<F>; 3]> = inputs.iter().collect();
+    let needs: SmallVec<[bool; 3]> = ids
+        .iter()
+        .map(|&id| nodes.flags(id).requires_grad())
+        .collect();
+    let out = nodes.value(id).to_tensor();
+    let input_grads = ops::backward(&nodes.links[i].op, &refs, &out, &grad_out, &needs)?;
+    for (id, grad) in ids.iter().zip(input_grads) {
+        if let Some(grad) = grad {
+            grads[id.index()].add_tensor(grad);
+        }
+    }
+    Ok(())
 }
 
 /// A gradient being summed during the walk: none yet, a bare number for a

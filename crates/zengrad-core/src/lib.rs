@@ -60,6 +60,7 @@ mod operators;
 pub mod ops;
 mod param;
 mod shape;
+mod spare;
 #[cfg(feature = "proptest")]
 pub mod strategies;
 mod tape;
@@ -73,7 +74,7 @@ pub use ops::Op;
 pub use ops::custom::CustomOp;
 pub use param::{Param, ParamId};
 pub use shape::Shape;
-pub use tape::{Node, NodeId, Tape, Var};
+pub use tape::{Node, NodeId, Nodes, Tape, Var};
 pub use tensor::Tensor;
 
 /// The random generator that zengrad's examples and tests seed: a

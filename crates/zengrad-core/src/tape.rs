@@ -7,7 +7,7 @@ use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::ops::Op;
-use crate::{Error, Float, Param, ParamId, Shape, Tensor};
+use crate::{Error, Float, Param, ParamId, Shape, Tensor, spare};
 
 /// The position of a node on its tape.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -20,14 +20,258 @@ impl NodeId {
     }
 }
 
-/// One entry of a tape: the op that made it, the ids of its inputs, and its
-/// value.
+/// The nodes of a tape, kept as parallel arrays indexed by node id.
+///
+/// A node's op and input ids are read once, in order, by the backward walk;
+/// the values and flags are read again whenever a later node uses them, in
+/// no fixed order. Keeping those in small dense arrays of their own (16
+/// bytes and 1 byte a node) means that a graph of scalars touches a few
+/// cache lines per hundred nodes rather than one per node.
+///
+/// Returned by [`Tape::nodes`] for inspection.
+pub struct Nodes<F: Float> {
+    pub(crate) links: Vec<Link<F>>,
+    pub(crate) values: Vec<Value<F>>,
+    pub(crate) flags: Vec<Flags>,
+    /// The number of nodes that fit without growing: at most the capacity
+    /// of each of the three vectors.
+    room: usize,
+}
+
+/// A node's op and the ids of its inputs.
 #[derive(Clone, Debug)]
-pub struct Node<F: Float> {
+pub(crate) struct Link<F: Float> {
     pub(crate) op: Op<F>,
     pub(crate) inputs: Inputs,
-    pub(crate) value: Value<F>,
-    pub(crate) requires_grad: bool,
+}
+
+impl<F: Float> Default for Nodes<F> {
+    fn default() -> Nodes<F> {
+        Nodes::with_capacity(0)
+    }
+}
+
+impl<F: Float> Nodes<F> {
+    fn with_capacity(capacity: usize) -> Nodes<F> {
+        let mut nodes = Nodes {
+            links: Vec::with_capacity(capacity),
+            values: Vec::with_capacity(capacity),
+            flags: Vec::with_capacity(capacity),
+            room: 0,
+        };
+        nodes.room = nodes.capacity();
+        nodes
+    }
+
+    /// Returns the bytes held by the three vectors.
+    fn bytes(&self) -> usize {
+        self.links.capacity() * std::mem::size_of::<Link<F>>()
+            + self.values.capacity() * std::mem::size_of::<Value<F>>()
+            + self.flags.capacity()
+    }
+
+    fn capacity(&self) -> usize {
+        self.links
+            .capacity()
+            .min(self.values.capacity())
+            .min(self.flags.capacity())
+    }
+
+    fn clear(&mut self) {
+        self.links.clear();
+        self.values.clear();
+        self.flags.clear();
+    }
+
+    /// Returns the number of nodes.
+    pub fn len(&self) -> usize {
+        self.links.len()
+    }
+
+    /// Returns whether there are no nodes.
+    pub fn is_empty(&self) -> bool {
+        self.links.is_empty()
+    }
+
+    /// Returns the node at `index` (the [`NodeId::index`] of a var), if
+    /// there is one.
+    pub fn get(&self, index: usize) -> Option<Node<'_, F>> {
+        Some(Node {
+            link: self.links.get(index)?,
+            value: &self.values[index],
+            flags: self.flags[index],
+        })
+    }
+
+    /// Returns the nodes in the order they were recorded.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = Node<'_, F>> + '_ {
+        (0..self.len()).map(|index| Node {
+            link: &self.links[index],
+            value: &self.values[index],
+            flags: self.flags[index],
+        })
+    }
+
+    /// Returns the value of node `id`.
+    #[inline]
+    pub(crate) fn value(&self, id: NodeId) -> &Value<F> {
+        &self.values[id.index()]
+    }
+
+    /// Returns the flags of node `id`.
+    #[inline]
+    pub(crate) fn flags(&self, id: NodeId) -> Flags {
+        self.flags[id.index()]
+    }
+
+    /// Appends a node and returns its id.
+    ///
+    /// The three parts are written straight into the vectors' free space,
+    /// after one check of the room left: pushed one by one, each would be
+    /// checked, and a link built first and then pushed is assembled on the
+    /// stack and copied, which costs a scalar op a good part of its time.
+    #[inline(always)]
+    pub(crate) fn push(
+        &mut self,
+        op: impl FnOnce() -> Op<F>,
+        inputs: Inputs,
+        value: Value<F>,
+        flags: Flags,
+    ) -> NodeId {
+        let len = self.links.len();
+        let id = NodeId(u32::try_from(len).expect("internal error: over 2^32 nodes on a tape"));
+        if len == self.room {
+            self.grow();
+        }
+        // SAFETY: the three vectors have the same length `len`, and each
+        // has a capacity of at least `room`, which is above `len`: the
+        // element at `len` of each is free space, written here before the
+        // lengths are raised.
+        unsafe {
+            let link = self.links.as_mut_ptr().add(len);
+            (&raw mut (*link).op).write(op());
+            (&raw mut (*link).inputs).write(inputs);
+            self.values.as_mut_ptr().add(len).write(value);
+            self.flags.as_mut_ptr().add(len).write(flags);
+            self.links.set_len(len + 1);
+            self.values.set_len(len + 1);
+            self.flags.set_len(len + 1);
+        }
+        id
+    }
+
+    /// Makes room for `nodes` nodes in all.
+    fn reserve(&mut self, nodes: usize) {
+        let more = nodes.saturating_sub(self.len());
+        self.links.reserve(more);
+        self.values.reserve(more);
+        self.flags.reserve(more);
+        self.room = self.capacity();
+    }
+
+    /// Makes room for more nodes (out of line: it is rarely called).
+    #[cold]
+    #[inline(never)]
+    fn grow(&mut self) {
+        let more = self.len().max(16);
+        self.links.reserve(more);
+        self.values.reserve(more);
+        self.flags.reserve(more);
+        self.room = self.capacity();
+    }
+}
+
+/// One node of a tape, as [`Nodes`] shows it: the op that made it, the ids
+/// of its inputs, and its value.
+#[derive(Clone, Copy)]
+pub struct Node<'a, F: Float> {
+    link: &'a Link<F>,
+    value: &'a Value<F>,
+    flags: Flags,
+}
+
+/// What the backward walk needs to know of a node without reading its
+/// inputs: whether a gradient flows into it, which of its inputs need one,
+/// and whether its rule can run on bare numbers.
+///
+/// Worked out once, when the node is recorded, from the inputs' flags; the
+/// walk then reads an input's node only for its value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Flags(u8);
+
+impl Flags {
+    /// A gradient flows into the node.
+    const REQUIRES_GRAD: u8 = 1;
+    /// The node's value has shape `[]`.
+    const SCALAR_VALUE: u8 = 2;
+    /// The node's value and all its inputs' values (three at most) have
+    /// shape `[]`.
+    const SCALAR_RULE: u8 = 4;
+    /// Input `k` needs a gradient: bit `NEEDS << k`.
+    const NEEDS: u8 = 8;
+
+    /// The flags of a leaf.
+    #[inline]
+    pub(crate) fn leaf<F: Float>(value: &Value<F>, requires_grad: bool) -> Flags {
+        let grad = if requires_grad {
+            Flags::REQUIRES_GRAD
+        } else {
+            0
+        };
+        let scalar = if value.is_scalar() {
+            Flags::SCALAR_VALUE
+        } else {
+            0
+        };
+        Flags(grad | scalar)
+    }
+
+    /// The flags of an op node whose value is `value` and whose inputs are
+    /// `inputs`, all on `nodes`.
+    #[inline(always)]
+    pub(crate) fn of<F: Float>(nodes: &Nodes<F>, inputs: &[NodeId], value: &Value<F>) -> Flags {
+        // Without branches: this runs for every op recorded.
+        let mut any = 0;
+        let mut all = Flags::SCALAR_VALUE;
+        for (k, &id) in inputs.iter().enumerate() {
+            let input = nodes.flags(id).0;
+            let grad = input & Flags::REQUIRES_GRAD;
+            any |= grad;
+            if k < 3 {
+                any |= grad * (Flags::NEEDS << k);
+            }
+            all &= input;
+        }
+        if inputs.len() > 3 {
+            all = 0;
+        }
+        let scalar = if value.is_scalar() {
+            Flags::SCALAR_VALUE
+        } else {
+            0
+        };
+        // SCALAR_RULE is SCALAR_VALUE shifted by one.
+        Flags(any | scalar | ((scalar & all) << 1))
+    }
+
+    /// Returns whether a gradient flows into the node.
+    #[inline]
+    pub(crate) fn requires_grad(self) -> bool {
+        self.0 & Flags::REQUIRES_GRAD != 0
+    }
+
+    /// Returns whether the node's rule can run on bare numbers: its value
+    /// and its inputs' values all have shape `[]`.
+    #[inline]
+    pub(crate) fn scalar_rule(self) -> bool {
+        self.0 & Flags::SCALAR_RULE != 0
+    }
+
+    /// Returns whether input `k`, one of the first three, needs a gradient.
+    #[inline]
+    pub(crate) fn needs(self, k: usize) -> bool {
+        self.0 & (Flags::NEEDS << k) != 0
+    }
 }
 
 /// The ids of a node's inputs: up to three inline, more (a concatenation)
@@ -102,12 +346,18 @@ impl<F: Float> Value<F> {
         }
     }
 
-    /// Returns the number, for a value of shape `[]`.
+    /// Returns whether the value has shape `[]`.
     #[inline]
-    pub(crate) fn scalar(&self) -> Option<F> {
+    pub(crate) fn is_scalar(&self) -> bool {
+        matches!(self, Value::Scalar(_))
+    }
+
+    /// Returns the number, for a value of shape `[]`, and 0 for a tensor.
+    #[inline]
+    pub(crate) fn scalar_or_zero(&self) -> F {
         match self {
-            Value::Scalar(value) => Some(*value),
-            Value::Tensor(_) => None,
+            Value::Scalar(value) => *value,
+            Value::Tensor(_) => F::zero(),
         }
     }
 
@@ -119,16 +369,16 @@ impl<F: Float> Value<F> {
     }
 }
 
-impl<F: Float> Node<F> {
+impl<'a, F: Float> Node<'a, F> {
     /// Returns the op that produced this node ([`Op::Leaf`] for inputs,
     /// parameters and constants).
-    pub fn op(&self) -> &Op<F> {
-        &self.op
+    pub fn op(&self) -> &'a Op<F> {
+        &self.link.op
     }
 
     /// Returns the ids of the node's inputs, in the op's order.
-    pub fn inputs(&self) -> &[NodeId] {
-        &self.inputs
+    pub fn inputs(&self) -> &'a [NodeId] {
+        &self.link.inputs
     }
 
     /// Returns the node's value (a cheap clone: buffers are shared).
@@ -144,7 +394,18 @@ impl<F: Float> Node<F> {
     /// Returns whether a gradient flows into this node: it is a var or a
     /// parameter, or depends on one.
     pub fn requires_grad(&self) -> bool {
-        self.requires_grad
+        self.flags.requires_grad()
+    }
+}
+
+impl<F: Float> fmt::Debug for Node<'_, F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Node")
+            .field("op", self.op())
+            .field("inputs", &self.inputs())
+            .field("value", self.value)
+            .field("requires_grad", &self.requires_grad())
+            .finish()
     }
 }
 
@@ -171,7 +432,7 @@ impl<F: Float> Node<F> {
 /// ```
 pub struct Tape<F: Float = f32> {
     id: u64,
-    pub(crate) nodes: RefCell<Vec<Node<F>>>,
+    pub(crate) nodes: RefCell<Nodes<F>>,
     /// The parameters recorded, each with its leaf: a map, so that
     /// recording many parameters stays linear.
     pub(crate) params: RefCell<HashMap<ParamId, NodeId>>,
@@ -187,10 +448,21 @@ impl<F: Float> Tape<F> {
     }
 
     /// Creates an empty tape with room for `nodes` nodes.
+    ///
+    /// The memory of the last tape of the same float type dropped on this
+    /// thread is reused, so that a loop that records a graph at every step
+    /// allocates it once.
     pub fn with_capacity(nodes: usize) -> Tape<F> {
+        let storage = match spare::take::<Nodes<F>>() {
+            Some(mut spare) => {
+                spare.reserve(nodes);
+                spare
+            }
+            None => Nodes::with_capacity(nodes),
+        };
         Tape {
             id: NEXT_TAPE.fetch_add(1, Ordering::Relaxed),
-            nodes: RefCell::new(Vec::with_capacity(nodes)),
+            nodes: RefCell::new(storage),
             params: RefCell::new(HashMap::new()),
         }
     }
@@ -218,8 +490,23 @@ impl<F: Float> Tape<F> {
 
     /// Returns the nodes, for inspection (drawing the graph, say). The tape
     /// cannot record while the returned guard lives.
-    pub fn nodes(&self) -> Ref<'_, [Node<F>]> {
-        Ref::map(self.nodes.borrow(), |nodes| nodes.as_slice())
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use zengrad_core::{Op, Tape, Tensor};
+    /// let tape = Tape::<f64>::new();
+    /// let x = tape.var(Tensor::scalar(2.0));
+    /// let y = x.exp() * x;
+    ///
+    /// let nodes = tape.nodes();
+    /// let node = nodes.get(y.id().index()).unwrap();
+    /// assert_eq!(node.op(), &Op::Mul);
+    /// assert_eq!(node.inputs().len(), 2);
+    /// assert_eq!(nodes.iter().filter(|n| n.inputs().is_empty()).count(), 1);
+    /// ```
+    pub fn nodes(&self) -> Ref<'_, Nodes<F>> {
+        self.nodes.borrow()
     }
 
     /// Records an input that gradients flow into.
@@ -277,29 +564,16 @@ impl<F: Float> Tape<F> {
     }
 
     fn leaf(&self, value: Tensor<F>, requires_grad: bool) -> Var<'_, F> {
-        let id = self.push(Op::Leaf, Inputs::new(&[]), Value::new(value), requires_grad);
+        let value = Value::new(value);
+        let flags = Flags::leaf(&value, requires_grad);
+        let id = self.push(Op::Leaf, Inputs::new(&[]), value, flags);
         Var { tape: self, id }
     }
 
     /// Appends a node and returns its id.
     #[inline(always)]
-    pub(crate) fn push(
-        &self,
-        op: Op<F>,
-        inputs: Inputs,
-        value: Value<F>,
-        requires_grad: bool,
-    ) -> NodeId {
-        let mut nodes = self.nodes.borrow_mut();
-        let id =
-            NodeId(u32::try_from(nodes.len()).expect("internal error: over 2^32 nodes on a tape"));
-        nodes.push(Node {
-            op,
-            inputs,
-            value,
-            requires_grad,
-        });
-        id
+    pub(crate) fn push(&self, op: Op<F>, inputs: Inputs, value: Value<F>, flags: Flags) -> NodeId {
+        self.nodes.borrow_mut().push(|| op, inputs, value, flags)
     }
 
     /// Returns the tape's identity.
@@ -314,18 +588,36 @@ impl<F: Float> Default for Tape<F> {
     }
 }
 
+/// Keeps the emptied storage for the next tape on this thread.
+impl<F: Float> Drop for Tape<F> {
+    fn drop(&mut self) {
+        let nodes = self.nodes.get_mut();
+        nodes.clear();
+        let bytes = nodes.bytes();
+        spare::keep(std::mem::take(nodes), bytes);
+    }
+}
+
 /// Lists the nodes, one a line: id, op, input ids and shape.
 impl<F: Float> fmt::Display for Tape<F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for (i, node) in self.nodes.borrow().iter().enumerate() {
-            let inputs: Vec<String> = node.inputs.iter().map(|id| format!("%{}", id.0)).collect();
-            let grad = if node.requires_grad { "" } else { " (no grad)" };
+            let inputs: Vec<String> = node
+                .inputs()
+                .iter()
+                .map(|id| format!("%{}", id.0))
+                .collect();
+            let grad = if node.requires_grad() {
+                ""
+            } else {
+                " (no grad)"
+            };
             writeln!(
                 f,
                 "%{i} = {}({}) : {}{grad}",
-                node.op.name(),
+                node.op().name(),
                 inputs.join(", "),
-                node.value.shape()
+                node.shape()
             )?;
         }
         Ok(())
@@ -363,12 +655,12 @@ impl<'t, F: Float> Var<'t, F> {
 
     /// Returns the value (a cheap clone: the buffer is shared).
     pub fn value(self) -> Tensor<F> {
-        self.tape.nodes.borrow()[self.id.index()].value.to_tensor()
+        self.tape.nodes.borrow().value(self.id).to_tensor()
     }
 
     /// Returns the shape of the value.
     pub fn shape(self) -> Shape {
-        self.tape.nodes.borrow()[self.id.index()].value.shape()
+        self.tape.nodes.borrow().value(self.id).shape()
     }
 
     /// Returns the value of a one-element var, such as a loss.
@@ -377,8 +669,7 @@ impl<'t, F: Float> Var<'t, F> {
     ///
     /// Returns [`Error::NotScalar`] when the var has more than one element.
     pub fn item(self) -> Result<F, Error> {
-        let nodes = self.tape.nodes.borrow();
-        match &nodes[self.id.index()].value {
+        match self.tape.nodes.borrow().value(self.id) {
             Value::Scalar(value) => Ok(*value),
             Value::Tensor(tensor) => tensor.item(),
         }
@@ -386,7 +677,7 @@ impl<'t, F: Float> Var<'t, F> {
 
     /// Returns whether a gradient flows into this var.
     pub fn requires_grad(self) -> bool {
-        self.tape.nodes.borrow()[self.id.index()].requires_grad
+        self.tape.nodes.borrow().flags(self.id).requires_grad()
     }
 
     /// Returns a constant with the same value: a var that cuts the graph,
@@ -419,13 +710,12 @@ impl<'t, F: Float> Var<'t, F> {
 impl<F: Float> fmt::Debug for Var<'_, F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let nodes = self.tape.nodes.borrow();
-        let node = &nodes[self.id.index()];
         write!(
             f,
             "Var(%{} = {}, {:?})",
             self.id.0,
-            node.op.name(),
-            node.value
+            nodes.links[self.id.index()].op.name(),
+            nodes.value(self.id)
         )
     }
 }

@@ -11,7 +11,7 @@ use crate::ops::matmul::vector_shapes;
 use crate::ops::reduce::reduced_count;
 use crate::ops::{CustomFn, Op, Ops, all_axes, arith, axes_mask, unary};
 use crate::shape::resolve_axis;
-use crate::tape::{Inputs, Value};
+use crate::tape::{Flags, Inputs, Value};
 use crate::{Error, Float, NodeId, Shape, Tensor, Var};
 
 // The fallible `add`, `sub`, `mul`, `div` stand beside the operators on
@@ -20,41 +20,45 @@ use crate::{Error, Float, NodeId, Shape, Tensor, Var};
 impl<'t, F: Float> Var<'t, F> {
     /// Records an elementwise op of one input, computed by `f` on each
     /// element; a scalar is computed without making a tensor.
-    fn map(self, op: Op<F>, f: impl Fn(F) -> F) -> Var<'t, F> {
-        let (value, requires_grad) = {
-            let nodes = self.tape.nodes.borrow();
-            let node = &nodes[self.id.index()];
-            let value = match &node.value {
-                Value::Scalar(x) => Value::Scalar(f(*x)),
-                Value::Tensor(x) => Value::new(x.map(f)),
-            };
-            (value, node.requires_grad)
+    ///
+    /// `op` makes the op only when the node is written (here and in
+    /// [`zip`](Var::zip)): an op made earlier must be kept on the stack in
+    /// case of a panic, and copying it from there stalls a scalar op.
+    #[inline(always)]
+    fn map(self, op: impl FnOnce() -> Op<F>, f: impl Fn(F) -> F) -> Var<'t, F> {
+        let mut nodes = self.tape.nodes.borrow_mut();
+        let ids = [self.id];
+        let value = match nodes.value(self.id) {
+            Value::Scalar(x) => Value::Scalar(f(*x)),
+            Value::Tensor(x) => Value::new(x.map(f)),
         };
-        self.push_unary(op, value, requires_grad)
+        let flags = Flags::of(&nodes, &ids, &value);
+        let id = nodes.push(op, Inputs::new(&ids), value, flags);
+        Var {
+            tape: self.tape,
+            id,
+        }
     }
 
     /// Records an elementwise op of two inputs with broadcasting, computed
     /// by `f` on each pair; two scalars are combined without tensors.
+    #[inline(always)]
     fn zip(
         self,
         name: &'static str,
         rhs: Var<'t, F>,
-        op: Op<F>,
+        op: impl FnOnce() -> Op<F>,
         f: impl Fn(F, F) -> F,
     ) -> Result<Var<'t, F>, Error> {
         self.same_tape(name, rhs)?;
-        let (value, requires_grad) = {
-            let nodes = self.tape.nodes.borrow();
-            let (a, b) = (&nodes[self.id.index()], &nodes[rhs.id.index()]);
-            let value = match (&a.value, &b.value) {
-                (Value::Scalar(x), Value::Scalar(y)) => Value::Scalar(f(*x, *y)),
-                (x, y) => Value::new(x.to_tensor().zip_with(&y.to_tensor(), name, f)?),
-            };
-            (value, a.requires_grad || b.requires_grad)
+        let mut nodes = self.tape.nodes.borrow_mut();
+        let ids = [self.id, rhs.id];
+        let value = match (nodes.value(self.id), nodes.value(rhs.id)) {
+            (Value::Scalar(x), Value::Scalar(y)) => Value::Scalar(f(*x, *y)),
+            (x, y) => Value::new(x.to_tensor().zip_with(&y.to_tensor(), name, f)?),
         };
-        let id = self
-            .tape
-            .push(op, Inputs::new(&[self.id, rhs.id]), value, requires_grad);
+        let flags = Flags::of(&nodes, &ids, &value);
+        let id = nodes.push(op, Inputs::new(&ids), value, flags);
         Ok(Var {
             tape: self.tape,
             id,
@@ -73,18 +77,17 @@ impl<'t, F: Float> Var<'t, F> {
         op: Op<F>,
         forward: impl FnOnce(&Tensor<F>) -> Result<Tensor<F>, Error>,
     ) -> Result<Var<'t, F>, Error> {
-        let (value, requires_grad) = {
+        let (value, flags) = {
             let nodes = self.tape.nodes.borrow();
-            let node = &nodes[self.id.index()];
-            (forward(&node.value.to_tensor())?, node.requires_grad)
+            let value = Value::new(forward(&nodes.value(self.id).to_tensor())?);
+            let flags = Flags::of(&nodes, &[self.id], &value);
+            (value, flags)
         };
-        Ok(self.push_unary(op, Value::new(value), requires_grad))
+        Ok(self.push_unary(op, value, flags))
     }
 
-    fn push_unary(self, op: Op<F>, value: Value<F>, requires_grad: bool) -> Var<'t, F> {
-        let id = self
-            .tape
-            .push(op, Inputs::new(&[self.id]), value, requires_grad);
+    fn push_unary(self, op: Op<F>, value: Value<F>, flags: Flags) -> Var<'t, F> {
+        let id = self.tape.push(op, Inputs::new(&[self.id]), value, flags);
         Var {
             tape: self.tape,
             id,
@@ -98,17 +101,18 @@ impl<'t, F: Float> Var<'t, F> {
         inputs: &[NodeId],
         forward: impl FnOnce(&[&Tensor<F>]) -> Result<Tensor<F>, Error>,
     ) -> Result<Var<'t, F>, Error> {
-        let (value, requires_grad) = {
+        let (value, flags) = {
             let nodes = tape.nodes.borrow();
             let values: SmallVec<[Tensor<F>; 3]> = inputs
                 .iter()
-                .map(|id| nodes[id.index()].value.to_tensor())
+                .map(|&id| nodes.value(id).to_tensor())
                 .collect();
             let refs: SmallVec<[&Tensor<F>; 3]> = values.iter().collect();
-            let requires_grad = inputs.iter().any(|id| nodes[id.index()].requires_grad);
-            (forward(&refs)?, requires_grad)
+            let value = Value::new(forward(&refs)?);
+            let flags = Flags::of(&nodes, inputs, &value);
+            (value, flags)
         };
-        let id = tape.push(op, Inputs::new(inputs), Value::new(value), requires_grad);
+        let id = tape.push(op, Inputs::new(inputs), value, flags);
         Ok(Var { tape, id })
     }
 
@@ -144,7 +148,7 @@ impl<'t, F: Float> Var<'t, F> {
     /// # Ok::<(), Error>(())
     /// ```
     pub fn add(self, rhs: Var<'t, F>) -> Result<Var<'t, F>, Error> {
-        self.zip("add", rhs, Op::Add, |a, b| a + b)
+        self.zip("add", rhs, || Op::Add, |a, b| a + b)
     }
 
     /// Subtracts element by element with broadcasting; see [`Tensor::sub`].
@@ -153,7 +157,7 @@ impl<'t, F: Float> Var<'t, F> {
     ///
     /// As [`Var::add`].
     pub fn sub(self, rhs: Var<'t, F>) -> Result<Var<'t, F>, Error> {
-        self.zip("sub", rhs, Op::Sub, |a, b| a - b)
+        self.zip("sub", rhs, || Op::Sub, |a, b| a - b)
     }
 
     /// Multiplies element by element with broadcasting; see [`Tensor::mul`].
@@ -175,7 +179,7 @@ impl<'t, F: Float> Var<'t, F> {
     /// # Ok::<(), Error>(())
     /// ```
     pub fn mul(self, rhs: Var<'t, F>) -> Result<Var<'t, F>, Error> {
-        self.zip("mul", rhs, Op::Mul, |a, b| a * b)
+        self.zip("mul", rhs, || Op::Mul, |a, b| a * b)
     }
 
     /// Divides element by element with broadcasting; see [`Tensor::div`].
@@ -184,17 +188,17 @@ impl<'t, F: Float> Var<'t, F> {
     ///
     /// As [`Var::add`].
     pub fn div(self, rhs: Var<'t, F>) -> Result<Var<'t, F>, Error> {
-        self.zip("div", rhs, Op::Div, |a, b| a / b)
+        self.zip("div", rhs, || Op::Div, |a, b| a / b)
     }
 
     /// Negates every element.
     pub fn neg(self) -> Var<'t, F> {
-        self.map(Op::Neg, |x| -x)
+        self.map(|| Op::Neg, |x| -x)
     }
 
     /// Adds the constant `c` to every element.
     pub fn add_scalar(self, c: F) -> Var<'t, F> {
-        self.map(Op::AddScalar(c), |x| x + c)
+        self.map(|| Op::AddScalar(c), |x| x + c)
     }
 
     /// Subtracts the constant `c` from every element.
@@ -204,7 +208,7 @@ impl<'t, F: Float> Var<'t, F> {
 
     /// Multiplies every element by the constant `c`.
     pub fn mul_scalar(self, c: F) -> Var<'t, F> {
-        self.map(Op::MulScalar(c), |x| x * c)
+        self.map(|| Op::MulScalar(c), |x| x * c)
     }
 
     /// Divides every element by the constant `c` (as a product with
@@ -226,7 +230,7 @@ impl<'t, F: Float> Var<'t, F> {
     /// # Ok::<(), Error>(())
     /// ```
     pub fn powf(self, p: F) -> Var<'t, F> {
-        self.map(Op::Powf(p), |x| arith::power(x, p))
+        self.map(|| Op::Powf(p), |x| arith::power(x, p))
     }
 
     /// Squares every element: `powf(2)`.
@@ -236,33 +240,33 @@ impl<'t, F: Float> Var<'t, F> {
 
     /// Computes `e ^ x`; the gradient is `grad_out * e ^ x`.
     pub fn exp(self) -> Var<'t, F> {
-        self.map(Op::Exp, F::exp)
+        self.map(|| Op::Exp, F::exp)
     }
 
     /// Computes the natural logarithm; the gradient is `grad_out / x`.
     pub fn log(self) -> Var<'t, F> {
-        self.map(Op::Log, F::ln)
+        self.map(|| Op::Log, F::ln)
     }
 
     /// Computes the square root; the gradient is `grad_out / (2 sqrt(x))`.
     pub fn sqrt(self) -> Var<'t, F> {
-        self.map(Op::Sqrt, F::sqrt)
+        self.map(|| Op::Sqrt, F::sqrt)
     }
 
     /// Computes the sine; the gradient is `grad_out * cos(x)`.
     pub fn sin(self) -> Var<'t, F> {
-        self.map(Op::Sin, F::sin)
+        self.map(|| Op::Sin, F::sin)
     }
 
     /// Computes the cosine; the gradient is `-grad_out * sin(x)`.
     pub fn cos(self) -> Var<'t, F> {
-        self.map(Op::Cos, F::cos)
+        self.map(|| Op::Cos, F::cos)
     }
 
     /// Computes the hyperbolic tangent; the gradient is
     /// `grad_out * (1 - tanh(x)^2)`.
     pub fn tanh(self) -> Var<'t, F> {
-        self.map(Op::Tanh, F::tanh)
+        self.map(|| Op::Tanh, F::tanh)
     }
 
     /// Computes the logistic function without overflow (see
@@ -280,25 +284,25 @@ impl<'t, F: Float> Var<'t, F> {
     /// # Ok::<(), Error>(())
     /// ```
     pub fn sigmoid(self) -> Var<'t, F> {
-        self.map(Op::Sigmoid, unary::sigmoid)
+        self.map(|| Op::Sigmoid, unary::sigmoid)
     }
 
     /// Computes `max(x, 0)`; the gradient is `grad_out` where `x > 0` and 0
     /// elsewhere, including at `x = 0` (as PyTorch).
     pub fn relu(self) -> Var<'t, F> {
-        self.map(Op::Relu, unary::relu)
+        self.map(|| Op::Relu, unary::relu)
     }
 
     /// Computes `|x|`; the gradient is `grad_out * sign(x)`, 0 at `x = 0`
     /// (as PyTorch).
     pub fn abs(self) -> Var<'t, F> {
-        self.map(Op::Abs, F::abs)
+        self.map(|| Op::Abs, F::abs)
     }
 
     /// Limits every element to `[lo, hi]`; the gradient passes only where
     /// `lo < x < hi` strictly, and is 0 on and beyond the bounds.
     pub fn clamp(self, lo: F, hi: F) -> Var<'t, F> {
-        self.map(Op::Clamp(lo, hi), |x| unary::clamp(x, lo, hi))
+        self.map(|| Op::Clamp(lo, hi), |x| unary::clamp(x, lo, hi))
     }
 
     /// Sums over `axes`; see [`Tensor::sum`].

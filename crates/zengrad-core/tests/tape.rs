@@ -1,6 +1,6 @@
 //! The tape, backward and parameters, through the public API.
 
-use zengrad_core::{Error, Op, Param, Tape, Tensor, Var};
+use zengrad_core::{Error, Op, Param, Shape, Tape, Tensor, Var};
 
 #[test]
 fn backward_walks_a_chain_of_100_000_nodes_without_recursion() -> Result<(), Error> {
@@ -218,8 +218,16 @@ fn the_tape_lists_its_nodes() -> Result<(), Error> {
          %2 = mul(%0, %1) : [2]\n\
          %3 = sum(%2) : []\n"
     );
-    assert_eq!(tape.nodes()[2].op(), &Op::Mul);
-    assert_eq!(tape.nodes()[3].inputs().len(), 1);
+    let nodes = tape.nodes();
+    assert_eq!(nodes.len(), 4);
+    let mul = nodes.get(2).unwrap();
+    assert_eq!(mul.op(), &Op::Mul);
+    assert_eq!(mul.inputs(), [x.id(), c.id()]);
+    assert_eq!(mul.shape(), Shape::from([2]));
+    assert!(mul.requires_grad());
+    assert_eq!(nodes.get(3).unwrap().inputs().len(), 1);
+    assert!(nodes.get(1).is_some_and(|c| !c.requires_grad()));
+    assert!(nodes.get(4).is_none());
     Ok(())
 }
 
@@ -251,5 +259,63 @@ fn the_gradient_of_an_unused_input_is_zero_in_grad() -> Result<(), Error> {
 
     assert_eq!(grads[0].value().to_vec(), [2.0, 4.0]);
     assert_eq!(grads[1].value(), Tensor::zeros([1, 2]));
+    Ok(())
+}
+
+/// Builds `sum_k x^k / k` for `k` in 1..=n, one scalar op at a time.
+fn power_series(x: Var<'_, f64>, n: usize) -> Var<'_, f64> {
+    let mut sum = x;
+    let mut power = x;
+    for k in 2..=n {
+        power = power * x;
+        sum = sum + power * (1.0 / k as f64);
+    }
+    sum
+}
+
+#[test]
+fn a_tape_made_after_a_dropped_one_starts_empty() -> Result<(), Error> {
+    // The second tape of each type reuses the first one's memory: it must
+    // still start with no nodes, and number its nodes from 0.
+    for round in 0..3 {
+        let tape = Tape::<f64>::new();
+        let small = Tape::<f32>::new();
+        assert!(tape.is_empty() && small.is_empty());
+
+        let x = tape.var(Tensor::scalar(0.5));
+        assert_eq!(x.id().index(), 0);
+        let n = 200 * (round + 1);
+        let y = power_series(x, n);
+        assert_eq!(tape.len(), 1 + 3 * (n - 1));
+
+        // d/dx sum_k x^k / k = sum_k x^(k-1) = (1 - x^n) / (1 - x).
+        let expected = (1.0 - 0.5f64.powi(n as i32)) / 0.5;
+        let grads = y.backward()?;
+        assert!((grads.get(x).unwrap().item()? - expected).abs() < 1e-12);
+
+        let z = small.var(Tensor::scalar(3.0f32));
+        assert_eq!(z.id().index(), 0);
+        assert_eq!((z * z).backward()?.get(z).unwrap().item()?, 6.0);
+    }
+    Ok(())
+}
+
+#[test]
+fn a_scalar_node_takes_gradients_from_tensor_ops() -> Result<(), Error> {
+    // y = x^2 is a node of scalars, but its gradient arrives from a tensor
+    // op as well as from a scalar one:
+    // z = sum(y * t) + sin(y), dz/dx = 2x (sum(t) + cos(y)).
+    let tape = Tape::<f64>::new();
+    let x = tape.var(Tensor::scalar(0.7));
+    let t = tape.constant(Tensor::from([1.0, 2.0, 3.0]));
+    let y = x * x;
+    let z = y.mul(t)?.sum_all() + y.sin();
+
+    let grads = z.backward()?;
+
+    let y0 = 0.7f64 * 0.7;
+    let expected = 2.0 * 0.7 * (6.0 + y0.cos());
+    assert!((grads.get(x).unwrap().item()? - expected).abs() < 1e-12);
+    assert_eq!(grads.get(x).unwrap().shape(), &Shape::scalar());
     Ok(())
 }

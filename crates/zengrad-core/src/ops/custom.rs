@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use crate::ops::scalar::Scalar;
 use crate::ops::{InputGrads, Op, Ops};
-use crate::tape::{Inputs, Value};
+use crate::tape::{Flags, Inputs, Value};
 use crate::{Error, Float, Tensor, Var};
 
 /// An operation defined by its user: its forward on tensors and its
@@ -217,19 +217,18 @@ impl<'t, F: Float> Var<'t, F> {
         let erased: Arc<dyn ErasedCustom<F>> = op.clone();
         let ids: Vec<_> = inputs.iter().map(|v| v.id).collect();
 
-        let (value, requires_grad) = {
+        let (value, flags) = {
             let nodes = tape.nodes.borrow();
-            let values: Vec<Tensor<F>> = ids
-                .iter()
-                .map(|id| nodes[id.index()].value.to_tensor())
-                .collect();
+            let values: Vec<Tensor<F>> =
+                ids.iter().map(|&id| nodes.value(id).to_tensor()).collect();
             let refs: Vec<&Tensor<F>> = values.iter().collect();
-            let requires_grad = ids.iter().any(|id| nodes[id.index()].requires_grad);
-            (erased.forward(&refs)?, requires_grad)
+            let value = Value::new(erased.forward(&refs)?);
+            let flags = Flags::of(&nodes, &ids, &value);
+            (value, flags)
         };
 
         let op = Op::Custom(CustomFn(erased));
-        let id = tape.push(op, Inputs::new(&ids), Value::new(value), requires_grad);
+        let id = tape.push(op, Inputs::new(&ids), value, flags);
         Ok(Var { tape, id })
     }
 }
