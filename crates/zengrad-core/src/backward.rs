@@ -100,12 +100,20 @@ impl<'t, F: Float> Var<'t, F> {
 
         let mut leaves = Vec::new();
         for i in (0..count).rev() {
-            let grad_out = match std::mem::replace(&mut grads[i], Slot::Empty) {
+            // A number is read in place; a tensor is taken out, so that no
+            // slot holds a tensor once the walk is over.
+            let grad_out = match &grads[i] {
                 Slot::Empty => continue,
-                slot if flags[i].scalar_rule() => slot.item(),
-                slot => {
-                    general_step(i, slot, &nodes, &mut grads, &mut leaves)?;
-                    continue;
+                Slot::Scalar(grad) if flags[i].scalar_rule() => *grad,
+                _ => {
+                    let slot = std::mem::replace(&mut grads[i], Slot::Empty);
+                    match slot {
+                        Slot::Tensor(grad) if flags[i].scalar_rule() => grad.data()[0],
+                        slot => {
+                            general_step(i, slot, &nodes, &mut grads, &mut leaves)?;
+                            continue;
+                        }
+                    }
                 }
             };
 
@@ -123,16 +131,22 @@ impl<'t, F: Float> Var<'t, F> {
             let needs = [0, 1, 2].map(|k| flags[i].needs(k));
             let refs = [&inputs[0], &inputs[1], &inputs[2]];
             let out = Scalar(values[i].scalar_or_zero());
-            let input_grads =
-                ops::backward(&link.op, &refs[..n], &out, &Scalar(grad_out), &needs[..n])?;
-            for (id, grad) in ids[..n].iter().zip(&input_grads) {
-                if let Some(grad) = grad {
-                    grads[id.index()].add_scalar(grad.0);
-                }
-            }
+            let grad_out = Scalar(grad_out);
+            ops::backward_each(
+                &link.op,
+                &refs[..n],
+                &out,
+                &grad_out,
+                &needs[..n],
+                |k, grad| {
+                    grads[ids[k].index()].add_scalar(grad.0);
+                },
+            )?;
         }
 
-        grads.clear();
+        // SAFETY: a shorter length is always sound. The walk took every
+        // tensor out of its slot, so the slots own nothing to free.
+        unsafe { grads.set_len(0) };
         let bytes = grads.capacity() * std::mem::size_of::<Slot<F>>();
         spare::keep(grads, bytes);
 
@@ -390,16 +404,6 @@ impl<F: Float> Slot<F> {
                     *acc += g;
                 }
             }
-        }
-    }
-
-    /// The value of a gradient of one element.
-    #[inline]
-    fn item(&self) -> F {
-        match self {
-            Slot::Empty => F::zero(),
-            Slot::Scalar(value) => *value,
-            Slot::Tensor(tensor) => tensor.data()[0],
         }
     }
 

@@ -36,6 +36,9 @@ pub struct Nodes<F: Float> {
     /// The number of nodes that fit without growing: at most the capacity
     /// of each of the three vectors.
     room: usize,
+    /// Whether no node owns memory on the heap, so that clearing need not
+    /// visit the nodes (the common case of a graph of scalars).
+    plain: bool,
 }
 
 /// A node's op and the ids of its inputs.
@@ -58,6 +61,7 @@ impl<F: Float> Nodes<F> {
             values: Vec::with_capacity(capacity),
             flags: Vec::with_capacity(capacity),
             room: 0,
+            plain: true,
         };
         nodes.room = nodes.capacity();
         nodes
@@ -78,9 +82,19 @@ impl<F: Float> Nodes<F> {
     }
 
     fn clear(&mut self) {
-        self.links.clear();
-        self.values.clear();
+        if self.plain {
+            // SAFETY: a shorter length is always sound. The nodes are not
+            // dropped, which frees nothing that they own: none owns any.
+            unsafe {
+                self.links.set_len(0);
+                self.values.set_len(0);
+            }
+        } else {
+            self.links.clear();
+            self.values.clear();
+        }
         self.flags.clear();
+        self.plain = true;
     }
 
     /// Returns the number of nodes.
@@ -147,10 +161,12 @@ impl<F: Float> Nodes<F> {
         // has a capacity of at least `room`, which is above `len`: the
         // element at `len` of each is free space, written here before the
         // lengths are raised.
+        let plain = matches!(inputs, Inputs::Few { .. }) && matches!(value, Value::Scalar(_));
         unsafe {
             let link = self.links.as_mut_ptr().add(len);
             (&raw mut (*link).op).write(op());
             (&raw mut (*link).inputs).write(inputs);
+            self.plain &= plain && !(*link).op.owns_heap();
             self.values.as_mut_ptr().add(len).write(value);
             self.flags.as_mut_ptr().add(len).write(flags);
             self.links.set_len(len + 1);
