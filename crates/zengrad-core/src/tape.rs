@@ -157,11 +157,11 @@ impl<F: Float> Nodes<F> {
         if len == self.room {
             self.grow();
         }
+        let plain = matches!(inputs, Inputs::Few { .. }) && matches!(value, Value::Scalar(_));
         // SAFETY: the three vectors have the same length `len`, and each
         // has a capacity of at least `room`, which is above `len`: the
         // element at `len` of each is free space, written here before the
         // lengths are raised.
-        let plain = matches!(inputs, Inputs::Few { .. }) && matches!(value, Value::Scalar(_));
         unsafe {
             let link = self.links.as_mut_ptr().add(len);
             (&raw mut (*link).op).write(op());

@@ -138,6 +138,28 @@ fn updating_a_parameter_after_the_tape_is_gone_does_not_copy() -> Result<(), Err
 }
 
 #[test]
+fn clearing_a_tape_releases_the_values_it_shared() -> Result<(), Error> {
+    // The tape keeps its memory when cleared, but must drop what its nodes
+    // held: here the parameter's buffer, shared by a leaf and a permute.
+    let mut w = Param::new(Tensor::from([[1.0f64, 2.0], [3.0, 4.0]]));
+    let before = w.value().data().as_ptr();
+    let mut tape = Tape::new();
+    let loss = tape.param(&w).transpose(0, 1)?.square().sum_all();
+    assert_eq!(
+        loss.backward()?.param(&w).unwrap().to_vec(),
+        [2.0, 4.0, 6.0, 8.0]
+    );
+
+    tape.clear();
+    w.value_mut().data_mut()[0] = 5.0;
+    assert_eq!(w.value().data().as_ptr(), before);
+
+    let x = tape.var(Tensor::scalar(2.0));
+    assert_eq!((x * x).backward()?.get(x).unwrap().item()?, 4.0);
+    Ok(())
+}
+
+#[test]
 fn grads_of_another_tape_do_not_answer_for_a_var() -> Result<(), Error> {
     let one = Tape::<f64>::new();
     let two = Tape::<f64>::new();
