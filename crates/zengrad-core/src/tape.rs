@@ -138,6 +138,20 @@ impl<F: Float> Nodes<F> {
         self.flags[id.index()]
     }
 
+    /// Appends an op node of the inputs `ids` whose value is `value`, and
+    /// returns its id. `op` makes the op only as the node is written (see
+    /// [`push`](Nodes::push)).
+    #[inline(always)]
+    pub(crate) fn record(
+        &mut self,
+        op: impl FnOnce() -> Op<F>,
+        ids: &[NodeId],
+        value: Value<F>,
+    ) -> NodeId {
+        let flags = Flags::of(self, ids, &value);
+        self.push(op, Inputs::new(ids), value, flags)
+    }
+
     /// Appends a node and returns its id.
     ///
     /// The three parts are written straight into the vectors' free space,
@@ -145,7 +159,7 @@ impl<F: Float> Nodes<F> {
     /// checked, and a link built first and then pushed is assembled on the
     /// stack and copied, which costs a scalar op a good part of its time.
     #[inline(always)]
-    pub(crate) fn push(
+    fn push(
         &mut self,
         op: impl FnOnce() -> Op<F>,
         inputs: Inputs,
@@ -245,7 +259,7 @@ impl Flags {
     /// The flags of an op node whose value is `value` and whose inputs are
     /// `inputs`, all on `nodes`.
     #[inline(always)]
-    pub(crate) fn of<F: Float>(nodes: &Nodes<F>, inputs: &[NodeId], value: &Value<F>) -> Flags {
+    fn of<F: Float>(nodes: &Nodes<F>, inputs: &[NodeId], value: &Value<F>) -> Flags {
         // Without branches: this runs for every op recorded.
         let mut any = 0;
         let mut all = Flags::SCALAR_VALUE;
@@ -582,14 +596,11 @@ impl<F: Float> Tape<F> {
     fn leaf(&self, value: Tensor<F>, requires_grad: bool) -> Var<'_, F> {
         let value = Value::new(value);
         let flags = Flags::leaf(&value, requires_grad);
-        let id = self.push(Op::Leaf, Inputs::new(&[]), value, flags);
+        let id = self
+            .nodes
+            .borrow_mut()
+            .push(|| Op::Leaf, Inputs::new(&[]), value, flags);
         Var { tape: self, id }
-    }
-
-    /// Appends a node and returns its id.
-    #[inline(always)]
-    pub(crate) fn push(&self, op: Op<F>, inputs: Inputs, value: Value<F>, flags: Flags) -> NodeId {
-        self.nodes.borrow_mut().push(|| op, inputs, value, flags)
     }
 
     /// Returns the tape's identity.

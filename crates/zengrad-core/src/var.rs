@@ -11,7 +11,7 @@ use crate::ops::matmul::vector_shapes;
 use crate::ops::reduce::reduced_count;
 use crate::ops::{CustomFn, Op, Ops, all_axes, arith, axes_mask, unary};
 use crate::shape::resolve_axis;
-use crate::tape::{Flags, Inputs, Value};
+use crate::tape::Value;
 use crate::{Error, Float, NodeId, Shape, Tensor, Var};
 
 // The fallible `add`, `sub`, `mul`, `div` stand beside the operators on
@@ -32,8 +32,7 @@ impl<'t, F: Float> Var<'t, F> {
             Value::Scalar(x) => Value::Scalar(f(*x)),
             Value::Tensor(x) => Value::new(x.map(f)),
         };
-        let flags = Flags::of(&nodes, &ids, &value);
-        let id = nodes.push(op, Inputs::new(&ids), value, flags);
+        let id = nodes.record(op, &ids, value);
         Var {
             tape: self.tape,
             id,
@@ -57,8 +56,7 @@ impl<'t, F: Float> Var<'t, F> {
             (Value::Scalar(x), Value::Scalar(y)) => Value::Scalar(f(*x, *y)),
             (x, y) => Value::new(x.to_tensor().zip_with(&y.to_tensor(), name, f)?),
         };
-        let flags = Flags::of(&nodes, &ids, &value);
-        let id = nodes.push(op, Inputs::new(&ids), value, flags);
+        let id = nodes.record(op, &ids, value);
         Ok(Var {
             tape: self.tape,
             id,
@@ -77,21 +75,7 @@ impl<'t, F: Float> Var<'t, F> {
         op: Op<F>,
         forward: impl FnOnce(&Tensor<F>) -> Result<Tensor<F>, Error>,
     ) -> Result<Var<'t, F>, Error> {
-        let (value, flags) = {
-            let nodes = self.tape.nodes.borrow();
-            let value = Value::new(forward(&nodes.value(self.id).to_tensor())?);
-            let flags = Flags::of(&nodes, &[self.id], &value);
-            (value, flags)
-        };
-        Ok(self.push_unary(op, value, flags))
-    }
-
-    fn push_unary(self, op: Op<F>, value: Value<F>, flags: Flags) -> Var<'t, F> {
-        let id = self.tape.push(op, Inputs::new(&[self.id]), value, flags);
-        Var {
-            tape: self.tape,
-            id,
-        }
+        Var::record(self.tape, op, &[self.id], |inputs| forward(inputs[0]))
     }
 
     /// Records an op of several inputs, all on this var's tape.
@@ -101,18 +85,16 @@ impl<'t, F: Float> Var<'t, F> {
         inputs: &[NodeId],
         forward: impl FnOnce(&[&Tensor<F>]) -> Result<Tensor<F>, Error>,
     ) -> Result<Var<'t, F>, Error> {
-        let (value, flags) = {
+        let value = {
             let nodes = tape.nodes.borrow();
             let values: SmallVec<[Tensor<F>; 3]> = inputs
                 .iter()
                 .map(|&id| nodes.value(id).to_tensor())
                 .collect();
             let refs: SmallVec<[&Tensor<F>; 3]> = values.iter().collect();
-            let value = Value::new(forward(&refs)?);
-            let flags = Flags::of(&nodes, inputs, &value);
-            (value, flags)
+            Value::new(forward(&refs)?)
         };
-        let id = tape.push(op, Inputs::new(inputs), value, flags);
+        let id = tape.nodes.borrow_mut().record(|| op, inputs, value);
         Ok(Var { tape, id })
     }
 

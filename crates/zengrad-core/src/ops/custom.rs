@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use crate::ops::scalar::Scalar;
 use crate::ops::{InputGrads, Op, Ops};
-use crate::tape::{Flags, Inputs, Value};
+use crate::tape::Value;
 use crate::{Error, Float, Tensor, Var};
 
 /// An operation defined by its user: its forward on tensors and its
@@ -217,18 +217,16 @@ impl<'t, F: Float> Var<'t, F> {
         let erased: Arc<dyn ErasedCustom<F>> = op.clone();
         let ids: Vec<_> = inputs.iter().map(|v| v.id).collect();
 
-        let (value, flags) = {
+        let value = {
             let nodes = tape.nodes.borrow();
             let values: Vec<Tensor<F>> =
                 ids.iter().map(|&id| nodes.value(id).to_tensor()).collect();
             let refs: Vec<&Tensor<F>> = values.iter().collect();
-            let value = Value::new(erased.forward(&refs)?);
-            let flags = Flags::of(&nodes, &ids, &value);
-            (value, flags)
+            Value::new(erased.forward(&refs)?)
         };
 
         let op = Op::Custom(CustomFn(erased));
-        let id = tape.push(op, Inputs::new(&ids), value, flags);
+        let id = tape.nodes.borrow_mut().record(|| op, &ids, value);
         Ok(Var { tape, id })
     }
 }
