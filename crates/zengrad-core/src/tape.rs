@@ -22,11 +22,12 @@ impl NodeId {
 
 /// The nodes of a tape, kept as parallel arrays indexed by node id.
 ///
-/// A node's op and input ids are read once, in order, by the backward walk;
-/// the values and flags are read again whenever a later node uses them, in
-/// no fixed order. Keeping those in small dense arrays of their own (16
-/// bytes and 1 byte a node) means that a graph of scalars touches a few
-/// cache lines per hundred nodes rather than one per node.
+/// A node's op and input ids are read once, in order, by the backward walk.
+/// Its value is read again by the rule of every later node that uses it,
+/// and its flags when such a node is recorded, in no fixed order. Keeping
+/// those in small dense arrays of their own (16 bytes and 1 byte a node)
+/// means that a graph of scalars touches a few cache lines per hundred
+/// nodes rather than one per node.
 ///
 /// Returned by [`Tape::nodes`] for inspection.
 pub struct Nodes<F: Float> {
@@ -110,20 +111,21 @@ impl<F: Float> Nodes<F> {
     /// Returns the node at `index` (the [`NodeId::index`] of a var), if
     /// there is one.
     pub fn get(&self, index: usize) -> Option<Node<'_, F>> {
-        Some(Node {
-            link: self.links.get(index)?,
-            value: &self.values[index],
-            flags: self.flags[index],
-        })
+        (index < self.len()).then(|| self.node(index))
     }
 
     /// Returns the nodes in the order they were recorded.
     pub fn iter(&self) -> impl ExactSizeIterator<Item = Node<'_, F>> + '_ {
-        (0..self.len()).map(|index| Node {
+        (0..self.len()).map(|index| self.node(index))
+    }
+
+    /// Returns the node at `index`, which must be below the length.
+    fn node(&self, index: usize) -> Node<'_, F> {
+        Node {
             link: &self.links[index],
             value: &self.values[index],
             flags: self.flags[index],
-        })
+        }
     }
 
     /// Returns the value of node `id`.
@@ -203,11 +205,8 @@ impl<F: Float> Nodes<F> {
     #[cold]
     #[inline(never)]
     fn grow(&mut self) {
-        let more = self.len().max(16);
-        self.links.reserve(more);
-        self.values.reserve(more);
-        self.flags.reserve(more);
-        self.room = self.capacity();
+        let len = self.len();
+        self.reserve(len + len.max(16));
     }
 }
 
@@ -242,7 +241,7 @@ impl Flags {
 
     /// The flags of a leaf.
     #[inline]
-    pub(crate) fn leaf<F: Float>(value: &Value<F>, requires_grad: bool) -> Flags {
+    fn leaf<F: Float>(value: &Value<F>, requires_grad: bool) -> Flags {
         let grad = if requires_grad {
             Flags::REQUIRES_GRAD
         } else {
