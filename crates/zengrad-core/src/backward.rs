@@ -363,13 +363,16 @@ fn general_step<F: Float>(
         .map(|&id| nodes.flags(id).requires_grad())
         .collect();
     let out = nodes.value(id).to_tensor();
-    let input_grads = ops::backward(&nodes.links[i].op, &refs, &out, &grad_out, &needs)?;
-    for (id, grad) in ids.iter().zip(input_grads) {
-        if let Some(grad) = grad {
-            grads[id.index()].add_tensor(grad);
-        }
-    }
-    Ok(())
+    ops::backward_each(
+        &nodes.links[i].op,
+        &refs,
+        &out,
+        &grad_out,
+        &needs,
+        |k, grad| {
+            grads[ids[k].index()].add_tensor(grad);
+        },
+    )
 }
 
 /// A gradient being summed during the walk: none yet, a bare number for a
